@@ -443,6 +443,74 @@ def build_sums_par(DT, w, near_d, is_med, sums, first, n_chunks):
                     sums, first)
 
 
+@jit(inline="always")
+def _build_update_range(DT, w, S, old, new, gains, lo, hi):
+    for t in range(S.shape[0]):
+        j = S[t]
+        rowj = DT[j]
+        wj = w[j]
+        dn = new[t]
+        do = old[t]
+        for i in range(lo, hi):
+            d = np.float64(rowj[i])
+            a = d - dn
+            b = d - do
+            gains[i] += wj * ((a if a < 0.0 else 0.0) - (b if b < 0.0 else 0.0))
+        if lo <= j < hi:
+            # j's own term: undo the pair term added above, apply the self term
+            d = np.float64(rowj[j])
+            a = d - dn
+            b = d - do
+            gains[j] -= wj * ((a if a < 0.0 else 0.0) - (b if b < 0.0 else 0.0))
+            gains[j] -= wj * (dn - do)
+
+
+@jit
+def build_update(DT, w, S, old, new, gains):
+    """Incremental BUILD gains for a symmetric ``DT`` (serial).
+
+    Points ``S`` had their nearest distance lowered from ``old`` to ``new``;
+    only their terms change, so the update costs O(|S| n) instead of O(n^2).
+    """
+    _build_update_range(DT, w, S, old, new, gains, 0, DT.shape[0])
+
+
+@jit(parallel=True)
+def build_update_par(DT, w, S, old, new, gains, n_chunks):
+    """As :func:`build_update`, candidates split into ``n_chunks`` parallel chunks.
+
+    Every gain receives its updates in the same order, whatever the chunking.
+    """
+    n = DT.shape[0]
+    for c in prange(n_chunks):
+        _build_update_range(DT, w, S, old, new, gains, c * n // n_chunks,
+                            (c + 1) * n // n_chunks)
+
+
+@jit
+def build_pick(DT, w, near_d, is_med, gains, margin):
+    """Exact BUILD choice from approximate gains.
+
+    Candidates whose approximate gain is within ``margin`` (a bound on the
+    accumulated rounding error) of the smallest are re-scored with the direct
+    sum, in index order, strict ``<``: the same choice as the direct method.
+    """
+    n = DT.shape[0]
+    amin = np.inf
+    for i in range(n):
+        if not is_med[i] and gains[i] < amin:
+            amin = gains[i]
+    best = -1
+    best_v = np.inf
+    for i in range(n):
+        if not is_med[i] and gains[i] <= amin + margin:
+            v = _build_gain(DT, i, w, near_d)
+            if v < best_v:
+                best_v = v
+                best = i
+    return best
+
+
 @jit
 def first_argmin(values):
     """Index of the first minimum (strict ``<``)."""

@@ -54,7 +54,7 @@ __all__ = [
 METHODS = ("fasterpam", "fastpam1", "pam", "alternate", "fastclara")
 INITS = ("build", "lab", "random", "k-medoids++")
 # Below this many points the parallel kernels cost more than they save.
-_PARALLEL_MIN_N = 2000
+_PARALLEL_MIN_N = 5000
 
 
 class KMedoidsResult(NamedTuple):
@@ -97,7 +97,9 @@ def _kernels():
 
 
 def _prepare(D, name="D", check=True):
-    """Validate a dissimilarity matrix; return ``DT`` with ``DT[j, o] = d(o, j)``.
+    """Validate a dissimilarity matrix; return ``(DT, symmetric)``.
+
+    ``DT[j, o] = d(o, j)`` is C-contiguous.
 
     A symmetric C-ordered matrix is used as it is (no copy); an F-ordered one
     through its transpose (no copy); only an asymmetric C-ordered matrix is
@@ -118,11 +120,11 @@ def _prepare(D, name="D", check=True):
     else:
         symmetric = True
     if D.flags.c_contiguous and symmetric:
-        return D
+        return D, True
     if D.flags.f_contiguous:
-        return D.T
+        return D.T, symmetric
     check_memory(D.nbytes, f"a transposed copy of the {D.shape} asymmetric matrix {name}")
-    return np.ascontiguousarray(D.T)
+    return np.ascontiguousarray(D.T), symmetric
 
 
 def _check_k(n_clusters, n):
@@ -155,25 +157,56 @@ def _n_chunks(n_threads):
 # ---------------------------------------------------------- initialisation
 
 
-def _build_medoids(DT, w, k, n_threads):
+def _build_medoids(DT, w, k, n_threads, symmetric=False):
     K = _kernels()
     n = DT.shape[0]
     parallel = n_threads > 1 and n >= _PARALLEL_MIN_N
+    chunks = _n_chunks(n_threads)
     sums = np.empty(n, dtype=np.float64)
-    near_d = np.full(n, np.inf)
     is_med = np.zeros(n, dtype=np.bool_)
     med = np.empty(k, dtype=np.int64)
-    for step in range(k):
-        if parallel:
-            K.build_sums_par(DT, w, near_d, is_med, sums, step == 0, _n_chunks(n_threads))
+    near_d = np.full(n, np.inf)
+    # step one: the point with the smallest (weighted) distance sum
+    if parallel:
+        K.build_sums_par(DT, w, near_d, is_med, sums, True, chunks)
+    else:
+        K.build_sums(DT, w, near_d, is_med, sums, True)
+    m = K.first_argmin(sums)
+    med[0] = m
+    is_med[m] = True
+    near_d[:] = DT[m]
+    near_d[m] = 0.0
+    if k == 1:
+        return med
+    if parallel:
+        K.build_sums_par(DT, w, near_d, is_med, sums, False, chunks)
+    else:
+        K.build_sums(DT, w, near_d, is_med, sums, False)
+    # The incremental update needs column j == row j (a symmetric matrix);
+    # otherwise every step recomputes all gains directly.
+    margin = 1e-9 * float(np.dot(w, near_d)) * max(1.0, n / 1e4)
+    for step in range(1, k):
+        if symmetric:
+            m = K.build_pick(DT, w, near_d, is_med, sums, margin)
         else:
-            K.build_sums(DT, w, near_d, is_med, sums, step == 0)
-        m = K.first_argmin(sums)
+            if step > 1:
+                if parallel:
+                    K.build_sums_par(DT, w, near_d, is_med, sums, False, chunks)
+                else:
+                    K.build_sums(DT, w, near_d, is_med, sums, False)
+            m = K.first_argmin(sums)
         med[step] = m
         is_med[m] = True
-        if step == 0:
-            near_d[:] = DT[m]
-            near_d[m] = 0.0
+        if symmetric and step < k - 1:
+            row = DT[m].astype(np.float64)
+            row[m] = 0.0
+            S = np.flatnonzero(row < near_d).astype(np.int64)
+            old, new = near_d[S].copy(), row[S]
+            if parallel:
+                K.build_update_par(DT, w, S, old, new, sums, chunks)
+            else:
+                K.build_update(DT, w, S, old, new, sums)
+            near_d[S] = new
         else:
             K.update_nearest(DT, m, near_d)
     return med
@@ -232,12 +265,12 @@ def _kpp_medoids(DT, w, k, rng):
     return np.asarray(med, dtype=np.int64)
 
 
-def _init_medoids(DT, w, k, init, rng, n_threads):
+def _init_medoids(DT, w, k, init, rng, n_threads, symmetric):
     n = DT.shape[0]
     if not isinstance(init, str):
         return _check_init_medoids(init, k, n)
     if init == "build":
-        return _build_medoids(DT, w, k, n_threads)
+        return _build_medoids(DT, w, k, n_threads, symmetric)
     if init == "lab":
         return _lab_medoids(DT, w, k, rng)
     if init == "random":
@@ -394,11 +427,12 @@ def _optimize(DT, w, med, method, max_iter, order, n_threads, verbose):
     return _result(DT, w, med, n_iter, n_swaps, converged)
 
 
-def _fit_medoids(DT, w, n_clusters, method, init, max_iter, random_state, n_threads, verbose):
+def _fit_medoids(DT, symmetric, w, n_clusters, method, init, max_iter, random_state, n_threads,
+                 verbose):
     """Initialise and optimise once on a prepared matrix (the shared core)."""
     _check_k(n_clusters, DT.shape[0])
     rng = check_random_state(random_state)
-    med = _init_medoids(DT, w, n_clusters, init, rng, n_threads)
+    med = _init_medoids(DT, w, n_clusters, init, rng, n_threads, symmetric)
     if random_state is None:
         order = np.arange(DT.shape[0], dtype=np.int64)
     else:
@@ -422,7 +456,7 @@ _COMMON_PARAMS = {
 
 def _function(method, D, medoids, init, max_iter, sample_weight, random_state, n_jobs,
               verbose):
-    DT = _prepare(D, "D")
+    DT, symmetric = _prepare(D, "D")
     w = check_nonnegative_weights(sample_weight, DT.shape[0])
     if isinstance(medoids, Integral):
         n_clusters, init_ = int(medoids), init
@@ -432,8 +466,8 @@ def _function(method, D, medoids, init, max_iter, sample_weight, random_state, n
         if n_clusters < 1:
             raise ValueError(f"medoids must be an int or 1-D indices, got {medoids!r}.")
     with numba_threads(n_jobs) as n_threads:
-        return _fit_medoids(DT, w, n_clusters, method, init_, max_iter, random_state,
-                            n_threads, verbose)
+        return _fit_medoids(DT, symmetric, w, n_clusters, method, init_, max_iter,
+                            random_state, n_threads, verbose)
 
 
 _FUNCTION_DOC = """{summary}
@@ -497,7 +531,7 @@ def alternate(D, medoids, *, init="build", max_iter=300, sample_weight=None,
 
 
 fasterpam.__doc__ = _FUNCTION_DOC.format(
-    summary="""k-medoids by FasterPAM: eager swaps, O(n²) per pass.
+    summary="""FasterPAM k-medoids: eager swaps, O(n²) per pass.
 
     Each candidate point is evaluated against all medoids at once in O(n + k)
     and the first improving swap is applied at once (Schubert & Rousseeuw
@@ -507,20 +541,20 @@ fasterpam.__doc__ = _FUNCTION_DOC.format(
     order_note=" and, when not None, shuffles the order in which candidates are visited",
 )
 fastpam1.__doc__ = _FUNCTION_DOC.format(
-    summary="""k-medoids by FastPAM1: exactly PAM's swaps, O(n²) per iteration.
+    summary="""FastPAM1 k-medoids: exactly PAM's swaps, O(n²) per iteration.
 
     Every (medoid, candidate) pair is evaluated with the O(k)-faster FastPAM1
     trick and the single best swap is applied per iteration.""",
     iter_note=" (one swap each)", order_note="",
 )
 pam.__doc__ = _FUNCTION_DOC.format(
-    summary="""k-medoids by classic PAM SWAP (Kaufman & Rousseeuw), O(k n²) per iteration.
+    summary="""Classic PAM k-medoids SWAP (Kaufman & Rousseeuw), O(k n²) per iteration.
 
     Provided as a reference: FastPAM1 makes the same swaps much faster.""",
     iter_note=" (one swap each)", order_note="",
 )
 alternate.__doc__ = _FUNCTION_DOC.format(
-    summary="""k-medoids by alternating (Voronoi) iteration.
+    summary="""Alternating (Voronoi) k-medoids iteration.
 
     Assign every point to its nearest medoid, then move each medoid to the
     member with the smallest distance sum to its cluster; repeat until no
@@ -562,11 +596,11 @@ def build(D, n_clusters, *, sample_weight=None, n_jobs=None):
     result : KMedoidsResult
         The BUILD medoids with their labels and loss (``n_iter=0``).
     """
-    DT = _prepare(D, "D")
+    DT, symmetric = _prepare(D, "D")
     w = check_nonnegative_weights(sample_weight, DT.shape[0])
     _check_k(n_clusters, DT.shape[0])
     with numba_threads(n_jobs) as n_threads:
-        med = _build_medoids(DT, w, n_clusters, n_threads)
+        med = _build_medoids(DT, w, n_clusters, n_threads, symmetric)
     return _result(DT, w, med, 0, 0, True)
 
 
@@ -604,7 +638,7 @@ def lab(D, n_clusters, *, sample_weight=None, random_state=None):
     result : KMedoidsResult
         The LAB medoids with their labels and loss (``n_iter=0``).
     """
-    DT = _prepare(D, "D")
+    DT, _ = _prepare(D, "D")
     w = check_nonnegative_weights(sample_weight, DT.shape[0])
     _check_k(n_clusters, DT.shape[0])
     med = _lab_medoids(DT, w, n_clusters, check_random_state(random_state))
@@ -638,10 +672,11 @@ def _clara_one(X, idx, n_clusters, metric, metric_params, w, init, max_iter, see
         Dsub = np.ascontiguousarray(X[np.ix_(idx, idx)])
     else:
         Dsub = pairwise_distances(X[idx], metric=metric, n_jobs=1, metric_params=metric_params)
-    DT = _prepare(Dsub, "the sampled dissimilarities", check=precomputed)
+    DT, symmetric = _prepare(Dsub, "the sampled dissimilarities")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = _fit_medoids(DT, w[idx], n_clusters, "fasterpam", init, max_iter, seed, 1, 0)
+        res = _fit_medoids(DT, symmetric, w[idx], n_clusters, "fasterpam", init, max_iter,
+                           seed, 1, 0)
     med = idx[res.medoids]
     centers = None if precomputed else X[med]
     _, loss = _assign_rows(X, centers, metric, metric_params, w, precomputed, med)
@@ -773,7 +808,7 @@ def _check_features(X, metric):
 
 
 class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
-    """k-medoids clustering: FasterPAM and its family, on any metric.
+    """Medoid-based clustering (k-medoids): FasterPAM and its family, any metric.
 
     The medoids are actual data points minimising the sum of (weighted)
     dissimilarities of every point to its nearest medoid. The default,
@@ -934,6 +969,8 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         precomputed = self.metric == "precomputed"
         X = validate_data(self, X, dtype=[np.float64, np.float32],
                           ensure_all_finite=not precomputed)
+        if precomputed:
+            X = check_square_matrix(X, "X", check_values=False)
         n = X.shape[0]
         _check_k(self.n_clusters, n)
         w = check_nonnegative_weights(sample_weight, n)
@@ -947,12 +984,12 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
                              self.max_iter, w, self.random_state, self.n_jobs, self.verbose)
         else:
             if precomputed:
-                DT = _prepare(X, "X")
+                DT, symmetric = _prepare(X, "X")
             else:
                 D = pairwise_distances(X, metric=self.metric, n_jobs=self.n_jobs,
                                        metric_params=self.metric_params)
-                DT = _prepare(D, "the computed distance matrix")
-            res = self._fit_restarts(DT, w)
+                DT, symmetric = _prepare(D, "the computed distance matrix")
+            res = self._fit_restarts(DT, symmetric, w)
         self.medoid_indices_ = res.medoids
         self.labels_ = res.labels
         self.inertia_ = res.loss
@@ -960,19 +997,19 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         self.cluster_centers_ = None if precomputed else X[res.medoids].copy()
         return self
 
-    def _fit_restarts(self, DT, w):
+    def _fit_restarts(self, DT, symmetric, w):
         n_init = self._n_init()
         init = self.init if isinstance(self.init, str) else np.asarray(self.init)
         if n_init == 1:
             with numba_threads(self.n_jobs) as n_threads:
-                return _fit_medoids(DT, w, self.n_clusters, self.method, init, self.max_iter,
-                                    self.random_state, n_threads, self.verbose)
+                return _fit_medoids(DT, symmetric, w, self.n_clusters, self.method, init,
+                                    self.max_iter, self.random_state, n_threads, self.verbose)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_init)
         # Restarts run in joblib threads (the kernels release the GIL); each runs
         # serial kernels, so the result does not depend on n_jobs.
         runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_medoids)(DT, w, self.n_clusters, self.method, init,
+            delayed(_fit_medoids)(DT, symmetric, w, self.n_clusters, self.method, init,
                                   self.max_iter, int(s), 1, 0)
             for s in seeds
         )

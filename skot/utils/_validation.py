@@ -115,10 +115,12 @@ def check_square_matrix(D, name="X", *, nonnegative=True, check_values=True,
     return D
 
 
-def check_nonnegative_weights(sample_weight, n_samples, dtype=np.float64, name="sample_weight"):
+def check_nonnegative_weights(sample_weight, n_samples, dtype=np.float64, name="sample_weight",
+                              allow_all_zero=False):
     """Return ``sample_weight`` as a float array of length ``n_samples``.
 
-    ``None`` gives ones. Negative, non-finite or wrongly sized weights raise
+    ``None`` gives ones. Negative, non-finite or wrongly sized weights, and
+    (unless ``allow_all_zero``) weights that are all zero, raise
     ``ValueError`` naming the parameter.
     """
     if sample_weight is None:
@@ -135,4 +137,6 @@ def check_nonnegative_weights(sample_weight, n_samples, dtype=np.float64, name="
         raise ValueError(f"{name} contains NaN or infinity.")
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative, got min {w.min()!r}.")
+    if not allow_all_zero and n_samples and not w.any():
+        raise ValueError(f"{name} is all zero: at least one weight must be positive.")
     return w

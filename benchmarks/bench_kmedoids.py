@@ -1,0 +1,111 @@
+"""skot k-medoids against the kmedoids package (Rust), side by side in one run.
+
+For each n, k and dtype: the same precomputed matrix of a fixed make_blobs data
+set and the same random initial medoids go to both implementations (after numba
+compilation). Printed: skot time (1 and 2 threads), kmedoids time on the same
+C-ordered matrix and on its Fortran-ordered copy (the layout the Rust code reads
+contiguously), the ratios, and both losses. Then BUILD, LAB, the first fit in a
+fresh process with a warm numba cache, and FastCLARA on 200,000 points.
+
+Usage: python benchmarks/bench_kmedoids.py [--quick]
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn.datasets import make_blobs
+
+
+def timeit(func, repeat=1):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = func()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="n = 2000 only")
+    args = parser.parse_args()
+    import kmedoids
+
+    from skot.cluster import build, fastclara, fasterpam, lab
+    from skot.utils._pairwise import pairwise_distances
+
+    ns = [2000] if args.quick else [2000, 5000, 10000]
+    # compile every kernel used below (both dtypes, serial and parallel)
+    for dt in (np.float64, np.float32):
+        Xc, _ = make_blobs(2500, 10, centers=5, random_state=0)
+        Dc = pairwise_distances(Xc.astype(dt))
+        for nj in (1, 2):
+            fasterpam(Dc, 5, n_jobs=nj)
+            build(Dc, 5, n_jobs=nj)
+        lab(Dc, 5, random_state=0)
+
+    print("FasterPAM from the same random medoids (time in s; ratio = skot / kmedoids)")
+    head = (f"{'n':>6} {'k':>4} {'dtype':>7} {'skot':>7} {'skot 2t':>8} {'rust C':>7} "
+            f"{'rust F':>7} {'skot/C':>7} {'skot/F':>7} {'2t/F':>6} {'loss skot':>14} "
+            f"{'loss rust':>14}")
+    print(head)
+    print("-" * len(head))
+    for n in ns:
+        X, _ = make_blobs(n, 10, centers=20, random_state=42)
+        for dt in (np.float64, np.float32):
+            D = pairwise_distances(X.astype(dt))
+            DF = np.asfortranarray(D)
+            for k in (10, 100):
+                init = np.random.RandomState(k).choice(n, k, replace=False)
+                t1, r = timeit(lambda: fasterpam(D, init.copy(), n_jobs=1), 2)
+                t2, r2 = timeit(lambda: fasterpam(D, init.copy(), n_jobs=2), 2)
+                tc, rc = timeit(lambda: kmedoids.fasterpam(D, init.copy(), max_iter=300,
+                                                           n_cpu=1))
+                tf, rf = timeit(lambda: kmedoids.fasterpam(DF, init.copy(), max_iter=300,
+                                                           n_cpu=1), 2)
+                assert np.array_equal(r.medoids, r2.medoids)
+                same = "" if np.array_equal(r.medoids, rc.medoids) else "  (medoids differ)"
+                print(f"{n:>6} {k:>4} {np.dtype(dt).name:>7} {t1:7.3f} {t2:8.3f} {tc:7.3f} "
+                      f"{tf:7.3f} {t1 / tc:7.3f} {t1 / tf:7.3f} {t2 / tf:6.2f} "
+                      f"{r.loss:14.6f} {rc.loss:14.6f}{same}")
+            del D, DF
+
+    print("\nInitialisation, float64 (time in s)")
+    head = f"{'n':>6} {'k':>4} {'BUILD':>7} {'BUILD 2t':>9} {'rust BUILD C':>13} " \
+           f"{'ratio':>6} {'LAB':>7} {'loss BUILD':>12} {'loss LAB':>12}"
+    print(head)
+    print("-" * len(head))
+    for n in ns[:2] if not args.quick else ns:
+        X, _ = make_blobs(n, 10, centers=20, random_state=42)
+        D = pairwise_distances(X)
+        for k in (10, 100):
+            tb, rb = timeit(lambda: build(D, k, n_jobs=1))
+            tb2, _ = timeit(lambda: build(D, k, n_jobs=2))
+            tr, rr = timeit(lambda: kmedoids.pam_build(D, k))
+            tl, rl = timeit(lambda: lab(D, k, random_state=0))
+            assert np.array_equal(rb.medoids, rr.medoids)
+            print(f"{n:>6} {k:>4} {tb:7.3f} {tb2:9.3f} {tr:13.3f} {tb / tr:6.3f} {tl:7.3f} "
+                  f"{rb.loss:12.3f} {rl.loss:12.3f}")
+
+    code = ("import time, numpy as np; t=time.perf_counter(); "
+            "from skot.cluster import KMedoids; "
+            "X=np.random.RandomState(0).rand(2000, 10); "
+            "KMedoids(10).fit(X); print(time.perf_counter()-t)")
+    first = float(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                 text=True, check=True).stdout)
+    print(f"\nFirst KMedoids(10).fit of 2000 x 10 in a fresh process, warm numba cache "
+          f"(import included): {first:.2f} s")
+
+    n_big = 20000 if args.quick else 200000
+    Xb, _ = make_blobs(n_big, 10, centers=100, random_state=0)
+    tcl, rcl = timeit(lambda: fastclara(Xb, 100, random_state=0, n_jobs=2))
+    print(f"FastCLARA: {n_big} points, 10 features, k=100, 5 samples of 480, 2 jobs: "
+          f"{tcl:.2f} s, loss {rcl.loss:.1f} (no {n_big}x{n_big} matrix: it would need "
+          f"{n_big**2 * 8 / 2**30:.0f} GiB)")
+
+
+if __name__ == "__main__":
+    main()
