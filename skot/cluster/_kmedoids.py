@@ -875,7 +875,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         Iterations run by the optimisation.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (only when ``X`` has string column names).
 
     See Also
@@ -944,7 +944,14 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     def _n_init(self):
         if self.n_init == "auto":
             return 10 if isinstance(self.init, str) and self.init == "random" else 1
-        if not isinstance(self.init, str) or self.init == "build":
+        if self.n_init > 1 and (not isinstance(self.init, str) or self.init == "build"):
+            warnings.warn(
+                f"n_init={self.n_init} has no effect with a deterministic init "
+                f"({'an array of medoids' if not isinstance(self.init, str) else 'build'}): "
+                "running once.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             return 1
         return self.n_init
 

@@ -61,14 +61,24 @@ def test_precomputed_matches_features(blobs):
     np.testing.assert_allclose(b.transform(D[:5]), D[:5][:, b.medoid_indices_])
 
 
-def test_precomputed_matrix_is_not_copied(blobs):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_precomputed_matrix_is_not_copied(blobs, dtype, monkeypatch):
     X, _ = blobs
+    from skot.cluster import _kmedoids
     from skot.utils._pairwise import pairwise_distances
 
-    D = pairwise_distances(X.astype(np.float32))
-    from skot.cluster._kmedoids import _prepare
+    D = pairwise_distances(X.astype(dtype))
+    seen = []
+    monkeypatch.setattr(_kmedoids, "_prepare", lambda A, name, check=True: (
+        seen.append(A), _prepare_orig(A, name, check))[1])
+    KMedoids(3, metric="precomputed").fit(D)
+    assert seen[0] is D
 
-    assert _prepare(D, "X")[0] is D
+
+def test_n_init_with_deterministic_init_warns(blobs):
+    X, _ = blobs
+    with pytest.warns(RuntimeWarning, match="n_init=3 has no effect"):
+        KMedoids(4, n_init=3).fit(X)
 
 
 @pytest.mark.parametrize("metric", ["manhattan", "cosine", "sqeuclidean"])
