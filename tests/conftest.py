@@ -6,6 +6,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Tests run with pytest -n 2 on 2 cores, so parallel kernels share the cores with
+# another process: OpenMP threads that spin while waiting would starve each
+# other. Read by libgomp when numba first launches a parallel region (after this).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # numba compiles on first call: the first example of a property test can be
 # slow, so no per-example deadline; CI keeps the example count modest.

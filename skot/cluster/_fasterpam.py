@@ -243,20 +243,22 @@ def fasterpam_pass(DT, w, med, near_i, near_d, seco_i, seco_d, removal_loss,
 
 @jit(parallel=True)
 def fasterpam_pass_par(DT, w, med, near_i, near_d, seco_i, seco_d, removal_loss,
-                       plosses, order, lastswap, loss):
+                       plosses, order, lastswap, loss, min_batch):
     """As :func:`fasterpam_pass`, evaluating candidates speculatively in parallel.
 
-    Batches of ``plosses.shape[0]`` consecutive candidates are evaluated in
-    parallel against the current state; the first one (in order) with a
-    negative change is applied and the rest of the batch is discarded. This is
-    exactly what the serial pass does, so the swaps, the medoids and the loss
-    are the same bits whatever the thread count.
+    Batches of consecutive candidates are evaluated in parallel against the
+    current state; the first one (in order) with a negative change is applied
+    and the rest of the batch is discarded. This is exactly what the serial
+    pass does, so the swaps, the medoids and the loss are the same bits
+    whatever the thread count. The batch doubles (up to ``plosses.shape[0]``)
+    while no swap is found and falls back to ``min_batch`` after a swap.
     """
     n = order.shape[0]
-    bsize = plosses.shape[0]
-    cand = np.empty(bsize, dtype=np.int64)
-    changes = np.empty(bsize, dtype=np.float64)
-    bs = np.empty(bsize, dtype=np.int64)
+    bmax = plosses.shape[0]
+    bsize = min(min_batch, bmax)
+    cand = np.empty(bmax, dtype=np.int64)
+    changes = np.empty(bmax, dtype=np.float64)
+    bs = np.empty(bmax, dtype=np.int64)
     n_swaps = 0
     pos = 0
     while pos < n:
@@ -291,10 +293,12 @@ def fasterpam_pass_par(DT, w, med, near_i, near_d, seco_i, seco_d, removal_loss,
             loss = do_swap(DT, med, w, near_i, near_d, seco_i, seco_d, bs[applied], j)
             update_removal_loss(w, near_i, near_d, seco_d, removal_loss)
             pos += applied + 1
+            bsize = min(min_batch, bmax)
         else:
             pos += cnt
             if stop:
                 break
+            bsize = min(2 * bsize, bmax)
     return n_swaps, lastswap, loss
 
 

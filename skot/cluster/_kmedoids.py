@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._numba import effective_n_threads, numba_threads
+from ..utils._numba import numba_threads
 from ..utils._pairwise import pairwise_distances
 from ..utils._validation import (
     check_memory,
@@ -320,14 +320,15 @@ def _run_fasterpam(DT, w, med, max_iter, order, n_threads, verbose):
     removal_loss = np.empty(k, dtype=np.float64)
     K.update_removal_loss(w, near_i, near_d, seco_d, removal_loss)
     parallel = n_threads > 1 and n >= _PARALLEL_MIN_N
-    scratch = np.empty((_n_chunks(n_threads) if parallel else 1, k), dtype=np.float64)
+    scratch = np.empty((16 * n_threads if parallel else 1, k), dtype=np.float64)
     lastswap, n_swaps, it, converged = -1, 0, 0, False
     while it < max_iter:
         it += 1
         lastloss = loss
         args = (DT, w, med, near_i, near_d, seco_i, seco_d, removal_loss)
         if parallel:
-            swaps, lastswap, loss = K.fasterpam_pass_par(*args, scratch, order, lastswap, loss)
+            swaps, lastswap, loss = K.fasterpam_pass_par(*args, scratch, order, lastswap, loss,
+                                                         2 * n_threads)
         else:
             swaps, lastswap, loss = K.fasterpam_pass(*args, scratch[0], order, lastswap, loss)
         n_swaps += swaps
