@@ -1,5 +1,6 @@
-"""Clustering: k-medoids (FasterPAM family)."""
+"""Clustering: k-medoids (FasterPAM family) and bottom-up hierarchical clustering."""
 
+from ._bottom_up import BottomUpClustering
 from ._kmedoids import (
     KMedoids,
     KMedoidsResult,
@@ -11,8 +12,10 @@ from ._kmedoids import (
     lab,
     pam,
 )
+from ._linkage import linkage
 
 __all__ = [
+    "BottomUpClustering",
     "KMedoids",
     "KMedoidsResult",
     "alternate",
@@ -21,5 +24,6 @@ __all__ = [
     "fasterpam",
     "fastpam1",
     "lab",
+    "linkage",
     "pam",
 ]

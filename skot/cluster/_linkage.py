@@ -1,0 +1,298 @@
+"""Agglomerative clustering: :func:`linkage`, a drop-in for scipy's.
+
+The function returns scipy's linkage matrix format, so its result works with
+:func:`scipy.cluster.hierarchy.dendrogram`, ``fcluster``, ``cophenet`` and
+the rest of :mod:`scipy.cluster.hierarchy`.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ..utils._numba import numba_threads
+from ..utils._validation import check_memory
+
+__all__ = ["linkage"]
+
+METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
+_CODES = {m: i for i, m in enumerate(METHODS)}
+_EUCLIDEAN_ONLY = ("ward", "centroid", "median")
+_MONOTONE = ("single", "complete", "average", "weighted", "ward")
+# Below this many points the parallel kernels cost more than they save.
+_PARALLEL_MIN_N = 3000
+
+
+def _kernels():
+    # Imported on first use: importing skot.cluster does not load numba kernels.
+    from . import _linkage_kernels
+
+    return _linkage_kernels
+
+
+def _float_array(X, name="X"):
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{name} must be a dense array of feature rows or distances, got a sparse "
+            "matrix; pass X.toarray(), or use BottomUpClustering(metric='adjacency') "
+            "for a graph."
+        )
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            raise ValueError(f"{name} must hold numbers, got dtype {X.dtype}.")
+        if np.iscomplexobj(X):
+            raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}.")
+        X = X.astype(np.float64)
+    return X
+
+
+def _n_from_condensed(m):
+    n = round((1 + np.sqrt(1 + 8 * m)) / 2)
+    if n * (n - 1) // 2 != m or n < 2:
+        raise ValueError(
+            f"A condensed distance matrix must have length n (n - 1) / 2 for some n >= 2, "
+            f"got length {m}."
+        )
+    return n
+
+
+def _condensed_bytes(n, dtype):
+    return (n * (n - 1) // 2) * np.dtype(dtype).itemsize
+
+
+def _check_condensed_memory(n, dtype):
+    check_memory(
+        _condensed_bytes(n, dtype),
+        f"a condensed {np.dtype(dtype).name} distance matrix for {n} points",
+        hint="Use method='single', 'ward', 'centroid' or 'median' with the Euclidean "
+        "metric on feature rows: they never store the distances.",
+    )
+
+
+def _prepare_condensed(y):
+    """Validate a condensed vector; return a private C-contiguous copy and n."""
+    n = _n_from_condensed(y.shape[0])
+    d = np.array(y, dtype=y.dtype, order="C", copy=True)
+    finite, vmin = _kernels().scan_condensed(d)
+    if not finite:
+        raise ValueError("X contains NaN or infinity.")
+    if vmin < 0:
+        raise ValueError(f"X contains negative distances (min {vmin!r}).")
+    return d, n
+
+
+def _prepare_square(D):
+    """Validate a square distance matrix; return its condensed copy and n."""
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(
+            "With metric='precomputed', X must be a square (n_samples, n_samples) "
+            f"distance matrix or a condensed vector, got shape {D.shape}."
+        )
+    n = D.shape[0]
+    if n < 2:
+        raise ValueError(f"linkage needs at least 2 observations, got n_samples={n}.")
+    _check_condensed_memory(n, D.dtype)
+    d = np.empty(n * (n - 1) // 2, dtype=D.dtype)
+    finite, vmin, asym, diag = _kernels().square_to_condensed(D, d)
+    if not finite:
+        raise ValueError("X contains NaN or infinity.")
+    if vmin < 0:
+        raise ValueError(f"X contains negative distances (min {vmin!r}).")
+    if diag != 0:
+        raise ValueError(
+            "X must have a zero diagonal (the distance of a point to itself), got an "
+            f"entry of {diag!r}."
+        )
+    scale = max(1.0, float(np.max(d)) if d.size else 1.0)
+    if asym > 1e-10 * scale:
+        raise ValueError(
+            f"X must be a symmetric distance matrix; |X - X.T| reaches {asym!r}. "
+            "Symmetrise it first, e.g. (X + X.T) / 2."
+        )
+    return d, n
+
+
+def _features_condensed(X, metric, n_jobs):
+    n = X.shape[0]
+    _check_condensed_memory(n, X.dtype)
+    if isinstance(metric, str) and metric == "euclidean":
+        K = _kernels()
+        d = np.empty(n * (n - 1) // 2, dtype=X.dtype)
+        with numba_threads(n_jobs) as n_threads:
+            if n_threads > 1 and n >= _PARALLEL_MIN_N:
+                K.pdist_euclidean_par(X, d, 4 * n_threads)
+            else:
+                K.pdist_euclidean(X, d)
+        return d
+    from scipy.spatial.distance import pdist
+
+    try:
+        d = pdist(X, metric=metric)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"metric={metric!r} could not be computed by pdist: {exc}") from exc
+    d = np.ascontiguousarray(d, dtype=X.dtype)
+    if not np.isfinite(d).all():
+        raise ValueError(f"metric={metric!r} gave NaN or infinite distances.")
+    if (d < 0).any():
+        raise ValueError(f"metric={metric!r} gave negative distances.")
+    return d
+
+
+def _finish(Z, n, sort):
+    if sort:
+        Z = Z[np.argsort(Z[:, 2], kind="stable")]
+    Z = np.ascontiguousarray(Z)
+    _kernels().label_tree(Z, n, np.ones(n))
+    return Z
+
+
+def _linkage(X, method, metric, n_jobs):
+    """Validated core of :func:`linkage` (``X`` already a float array)."""
+    K = _kernels()
+    code = _CODES[method]
+    sort = method in _MONOTONE
+    if X.ndim == 1:
+        d, n = _prepare_condensed(X)
+        features = None
+    elif X.ndim == 2 and metric == "precomputed":
+        d, n = _prepare_square(X)
+        features = None
+    elif X.ndim == 2:
+        n = X.shape[0]
+        if n < 2:
+            raise ValueError(f"linkage needs at least 2 observations, got n_samples={n}.")
+        if X.shape[1] == 0:
+            raise ValueError("X has 0 features: at least one is required.")
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinity.")
+        if method in _EUCLIDEAN_ONLY and metric != "euclidean":
+            raise ValueError(
+                f"method={method!r} needs the Euclidean metric on feature rows, got "
+                f"metric={metric!r}; pass distances with metric='precomputed' to use "
+                "the Lance-Williams update on any dissimilarity."
+            )
+        features = np.ascontiguousarray(X)
+        d = None
+    else:
+        raise ValueError(
+            "X must be a 1-D condensed distance vector or a 2-D array (feature rows, or "
+            f"a square distance matrix with metric='precomputed'), got {X.ndim} dimensions."
+        )
+    Z = np.zeros((n - 1, 4))
+    if features is not None and metric == "euclidean" and method in ("single", "ward",
+                                                                       "centroid", "median"):
+        if method == "single":
+            with numba_threads(n_jobs) as n_threads:
+                if n_threads > 1 and n >= _PARALLEL_MIN_N:
+                    K.mst_features_par(features, Z, 4 * n_threads)
+                else:
+                    K.mst_features(features, Z)
+        elif method == "ward":
+            K.nn_chain_ward_features(features, Z)
+        else:
+            K.generic_features(features, code, Z)
+        return _finish(Z, n, sort)
+    if d is None:
+        d = _features_condensed(features, metric, n_jobs)
+    if method == "single":
+        K.mst_condensed(d, n, Z)
+    elif method in ("centroid", "median"):
+        K.generic_condensed(d, n, code, Z)
+    else:
+        K.nn_chain_condensed(d, n, code, Z)
+    return _finish(Z, n, sort)
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "method": [StrOptions(set(METHODS))],
+        "metric": [str, callable],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
+    """Hierarchical agglomerative clustering, in scipy's linkage format.
+
+    A drop-in for :func:`scipy.cluster.hierarchy.linkage`: same input
+    conventions, same linkage matrix (heights, cluster ids and row order),
+    computed with algorithms suited to each method. Single, ward, centroid
+    and median linkage on Euclidean feature rows never store the n x n
+    distances (O(n) memory besides the input).
+
+    Read more in the :ref:`User Guide <hierarchy>`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), (n_samples, n_samples) \
+            or (n_samples * (n_samples - 1) / 2,)
+        Feature rows; a 1-D condensed distance vector (as returned by
+        :func:`scipy.spatial.distance.pdist`, whatever ``metric``); or a square
+        symmetric distance matrix with a zero diagonal when
+        ``metric="precomputed"``. float32 input is stored and updated in
+        float32 (half the memory; heights then carry float32 rounding).
+    method : {"single", "complete", "average", "weighted", "ward", \
+            "centroid", "median"}, default="average"
+        The cluster distance. ``"single"``: minimum, by a minimum spanning
+        tree; ``"complete"``: maximum; ``"average"`` (UPGMA): mean;
+        ``"weighted"`` (WPGMA): mean of the two merged clusters' distances;
+        ``"ward"``: increase of the within-cluster variance; ``"centroid"``
+        and ``"median"``: distance between centroids (or WPGMC medians).
+        The last three assume Euclidean distances.
+    metric : str or callable, default="euclidean"
+        Distance between feature rows: any :func:`scipy.spatial.distance.pdist`
+        metric name or a callable, or ``"precomputed"`` for a square distance
+        matrix. ``"ward"``, ``"centroid"`` and ``"median"`` need
+        ``"euclidean"`` on feature rows. Ignored for a condensed vector.
+    n_jobs : int, default=None
+        Threads for the distance computation and the minimum spanning tree on
+        large inputs. The result does not depend on it.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples - 1, 4)
+        Row ``i`` merges clusters ``Z[i, 0] < Z[i, 1]`` (ids below
+        ``n_samples`` are observations, id ``n_samples + i`` is the cluster
+        formed at row ``i``) at height ``Z[i, 2]`` into a cluster of
+        ``Z[i, 3]`` observations. Rows are sorted by height for the monotone
+        methods (all but centroid and median, which list merges in the order
+        made and may have inversions).
+
+    See Also
+    --------
+    BottomUpClustering : The estimator, also for graphs.
+    scipy.cluster.hierarchy.linkage : The reference this function reproduces.
+
+    Notes
+    -----
+    Ties (equal distances) are broken as scipy does where the algorithm
+    allows: a nearest-neighbour chain keeps its previous element, otherwise
+    the lowest index wins, and equal heights keep the order found. The row
+    order of equal heights, and so the flat clusters cut exactly at a tied
+    height, can differ from scipy's; the heights themselves and every cut
+    between distinct heights agree.
+
+    References
+    ----------
+    .. [1] D. Muellner. "Modern hierarchical, agglomerative clustering
+       algorithms." arXiv:1109.2378 (2011).
+    .. [2] F. Murtagh, P. Contreras. "Algorithms for hierarchical clustering:
+       an overview." WIREs Data Mining and Knowledge Discovery 2 (2012).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skot.cluster import linkage
+    >>> X = np.array([[0.0], [1.0], [5.0], [7.0]])
+    >>> linkage(X, method="single")
+    array([[0., 1., 1., 2.],
+           [2., 3., 2., 2.],
+           [4., 5., 4., 4.]])
+    """
+    X = _float_array(X)
+    if metric == "precomputed" and X.ndim == 1:
+        metric = "euclidean"
+    return _linkage(X, method, metric, n_jobs)
