@@ -1,0 +1,425 @@
+"""SinkhornAffinity: a doubly stochastic Gaussian affinity as a transformer."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils._pairwise import pairwise_distances
+from ..utils._validation import check_memory
+from ._sinkhorn_normalize import _kernels, _normalize_kernel
+
+__all__ = ["SinkhornAffinity"]
+
+KERNELS = ("rbf", "precomputed")
+
+
+def _median_distance(D2):
+    """Median of the off-diagonal distances, from squared distances ``D2``."""
+    n = D2.shape[0]
+    npairs = n * (n - 1) // 2
+    if npairs == 0:
+        return 0.0
+    hi = npairs // 2
+    lo = hi if npairs % 2 else hi - 1
+    a, b = _kernels().upper_order_stats(D2, lo, hi)
+    return 0.5 * (float(np.sqrt(a)) + float(np.sqrt(b)))
+
+
+def _median_of_squares(sq):
+    """Median of ``sqrt(sq)`` (the two middle values averaged), in float64."""
+    k = sq.shape[0]
+    if k == 0:
+        return 0.0
+    hi = k // 2
+    sq.partition(hi)  # in place: sq is a scratch copy
+    upper = float(np.sqrt(np.float64(sq[hi])))
+    if k % 2:
+        return upper
+    lower = float(np.sqrt(np.float64(sq[:hi].max())))
+    return 0.5 * (lower + upper)
+
+
+def _gamma_from_sigma(sigma, n_features):
+    if sigma > 0 and np.isfinite(sigma):
+        return 1.0 / (2.0 * sigma * sigma)
+    return 1.0 / max(n_features, 1)
+
+
+def _exp_neg(D2, gamma):
+    """``exp(-gamma * D2)`` in place (numpy's vectorised exp)."""
+    np.multiply(D2, -gamma, out=D2)
+    np.exp(D2, out=D2)
+    return D2
+
+
+class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Doubly stochastic (Sinkhorn-normalised) Gaussian affinity.
+
+    ``fit(X)`` builds the Gaussian kernel ``K_ij = exp(-gamma ||x_i - x_j||²)``
+    of the training rows -- dense, or a symmetrised sparse k-nearest-neighbour
+    kernel when ``n_neighbors`` is set -- and the symmetric scaling
+    ``d`` such that ``P = diag(d) K diag(d)`` has every row and column sum
+    equal to 1 (see :func:`sinkhorn_normalize`). Unlike the row-stochastic
+    random-walk normalisation, ``P`` stays symmetric, and with
+    ``zero_diagonal=True`` it is robust to heteroskedastic noise (Landa et
+    al. 2021): a good affinity for spectral clustering and embeddings.
+
+    ``transform(X_new)`` extends the affinity out of sample: row ``i`` holds
+    ``k(x_i, x_j) d_j`` over the training points ``j``, normalised to sum to
+    1. On the training data it reproduces ``affinity_matrix_`` (to ``tol``;
+    exactly only with ``zero_diagonal=False`` and no ``n_neighbors``), so the
+    transformer works as a feature step in a :class:`~sklearn.pipeline.Pipeline`.
+
+    Read more in the :ref:`User Guide <similarity>`.
+
+    Parameters
+    ----------
+    kernel : {"rbf", "precomputed"}, default="rbf"
+        ``"rbf"``: Gaussian kernel of the rows of ``X``. ``"precomputed"``:
+        ``X`` is a square, symmetric, non-negative kernel matrix (dense or
+        sparse) at fit time, and the kernel values between new and training
+        points, of shape (n_new, n_train), at transform time.
+    gamma : float, default=None
+        Kernel coefficient. ``None`` sets ``gamma_ = 1 / (2 sigma²)`` with
+        ``sigma`` the median distance between training points (of the
+        k-nearest-neighbour distances when ``n_neighbors`` is set); when that
+        median is 0, ``gamma_ = 1 / n_features``.
+    n_neighbors : int, default=None
+        If set, the kernel keeps only the pairs where one point is among the
+        other's ``n_neighbors`` nearest neighbours (symmetrised union) plus
+        the diagonal: a sparse CSR affinity in O(n k) memory.
+        ``transform`` then uses the ``n_neighbors`` nearest training points.
+    zero_diagonal : bool, default=False
+        Set ``K_ii = 0`` before scaling (Landa, Coifman & Kluger 2021); with
+        the diagonal a point's own noise level inflates its self-affinity.
+        For a sparse kNN kernel this may leave the graph without a doubly
+        stochastic scaling (reported by an error).
+    method : {"auto", "fixed_point", "newton"}, default="auto"
+        Scaling iteration: the symmetric fixed point ``d <- sqrt(d / (K d))``
+        (about 32 products to ``1e-10``) or Knight-Ruiz Newton-CG (10 to 12).
+        ``"auto"``: Newton for a dense kernel, the fixed point for a sparse
+        one (where Newton's extra vector work does not pay).
+    tol : float, default=1e-10
+        Stop when every row sum of ``P`` is within ``tol`` of 1.
+    max_iter : int, default=1000
+        Maximum iterations of the scaling.
+    n_jobs : int, default=None
+        Threads for the distances, the neighbour search and the kernels.
+        Results do not depend on it.
+    verbose : int, default=0
+        Print the scaling error after each iteration.
+
+    Attributes
+    ----------
+    affinity_matrix_ : ndarray of shape (n_samples, n_samples) or sparse matrix
+        The doubly stochastic affinity ``P`` of the training rows (CSR when
+        ``n_neighbors`` is set or ``X`` was a sparse precomputed kernel).
+    scaling_ : ndarray of shape (n_samples,)
+        The scaling ``d`` (0 for points left out: see ``support_``).
+    support_ : ndarray of bool of shape (n_samples,)
+        Training points taking part in the scaling; a point whose kernel row
+        is zero (possible with ``zero_diagonal=True`` when every other point
+        is too far for the bandwidth) is left out, with a warning, and its
+        row and column of ``affinity_matrix_`` are zero.
+    gamma_ : float or None
+        The kernel coefficient used (None for ``kernel="precomputed"``).
+    n_iter_ : int
+        Iterations of the scaling.
+    n_matvec_ : int
+        Matrix-vector products with the kernel.
+    scaling_error_ : float
+        Final largest ``|row sum - 1|`` of ``affinity_matrix_`` (float64).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Feature names seen during fit (only when ``X`` has string column names).
+
+    See Also
+    --------
+    sinkhorn_normalize : The function layer, on a kernel matrix.
+    sklearn.cluster.SpectralClustering : Use with ``affinity="precomputed"``.
+
+    References
+    ----------
+    .. [1] R. Zass, A. Shashua. "Doubly stochastic normalization for spectral
+       clustering." NIPS (2006).
+    .. [2] B. Landa, R. R. Coifman, Y. Kluger. "Doubly stochastic normalization
+       of the Gaussian kernel is robust to heteroskedastic noise." SIAM J.
+       Math. Data Sci. 3 (2021).
+    .. [3] P. A. Knight, D. Ruiz. "A fast algorithm for matrix balancing."
+       IMA J. Numer. Anal. 33 (2013).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skot.similarity import SinkhornAffinity
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
+    >>> P = SinkhornAffinity().fit_transform(X)
+    >>> np.allclose(P.sum(axis=0), 1.0) and np.allclose(P.sum(axis=1), 1.0)
+    True
+    >>> bool(np.array_equal(P, P.T))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "zero_diagonal": ["boolean"],
+        "method": [StrOptions({"auto", "fixed_point", "newton"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, kernel="rbf", *, gamma=None, n_neighbors=None, zero_diagonal=False,
+                 method="auto", tol=1e-10, max_iter=1000, n_jobs=None, verbose=0):
+        self.kernel = kernel
+        self.gamma = gamma
+        self.n_neighbors = n_neighbors
+        self.zero_diagonal = zero_diagonal
+        self.method = method
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        precomputed = self.kernel == "precomputed"
+        tags.input_tags.pairwise = precomputed
+        tags.input_tags.sparse = precomputed
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ------------------------------------------------------------- kernels
+
+    def _dense_kernel(self, X):
+        n = X.shape[0]
+        check_memory(n * n * X.dtype.itemsize,
+                     f"the {n} x {n} {X.dtype.name} kernel matrix",
+                     hint="Set n_neighbors for a sparse k-nearest-neighbour kernel.")
+        D2 = pairwise_distances(X, metric="sqeuclidean", n_jobs=self.n_jobs)
+        if self.gamma is None:
+            gamma = _gamma_from_sigma(_median_distance(D2), X.shape[1])
+        else:
+            gamma = float(self.gamma)
+        # exp(-gamma d^2) underflows to 0 only beyond ~745 (float64) / ~103
+        # (float32); count the zeros only then (the existence check needs them).
+        limit = 100.0 if D2.dtype == np.float32 else 700.0
+        big = float(D2.max()) * gamma > limit
+        K = _exp_neg(D2, gamma)
+        nzero = int(n * n - np.count_nonzero(K)) if big else 0
+        return K, gamma, nzero
+
+    def _knn_kernel(self, X):
+        from sklearn.neighbors import NearestNeighbors
+
+        n = X.shape[0]
+        k = self.n_neighbors
+        if k >= n:
+            raise ValueError(
+                f"n_neighbors={k} must be smaller than the number of samples, "
+                f"n_samples={n}."
+            )
+        nn = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(X)
+        A = nn.kneighbors_graph(None, mode="distance").tocsr()
+        if self.gamma is None:
+            sq = np.asarray(A.data, dtype=np.float64) ** 2
+            gamma = _gamma_from_sigma(_median_of_squares(sq), X.shape[1])
+        else:
+            gamma = float(self.gamma)
+        data = np.exp(-gamma * np.asarray(A.data, dtype=np.float64) ** 2)
+        W = sparse.csr_matrix((data.astype(X.dtype), A.indices, A.indptr), shape=A.shape)
+        # Union of the neighbourhoods; max() of the two directions makes the
+        # kernel exactly symmetric even if the two distances differ in the last bit.
+        W = W.maximum(W.T).tocsr()
+        if not self.zero_diagonal:
+            W = (W + sparse.identity(n, dtype=X.dtype, format="csr")).tocsr()
+        W.sort_indices()
+        self._nn = nn
+        return W, gamma
+
+    # ----------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Build the kernel of ``X`` and its doubly stochastic scaling.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+                (n_samples, n_samples)
+            Training rows, or a symmetric kernel matrix when
+            ``kernel="precomputed"``.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : SinkhornAffinity
+            The fitted estimator.
+        """
+        precomputed = self.kernel == "precomputed"
+        X = validate_data(self, X, dtype=[np.float64, np.float32],
+                          accept_sparse="csr" if precomputed else False)
+        if precomputed:
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    f"kernel='precomputed' needs a square kernel matrix X, got shape "
+                    f"{X.shape}."
+                )
+            if self.n_neighbors is not None:
+                raise ValueError(
+                    "n_neighbors applies to kernel='rbf'; with kernel='precomputed' "
+                    "pass a sparse kernel matrix instead."
+                )
+            K = X.copy() if self.zero_diagonal else X
+            if self.zero_diagonal:
+                if sparse.issparse(K):
+                    K = K.tolil()
+                    K.setdiag(0)
+                    K = K.tocsr()
+                else:
+                    np.fill_diagonal(K, 0)
+            gamma = None
+        elif self.n_neighbors is not None:
+            K, gamma = self._knn_kernel(X)
+        else:
+            K, gamma, nzero = self._dense_kernel(X)
+            if self.zero_diagonal:
+                np.fill_diagonal(K, 0)
+        own_dense = not precomputed and self.n_neighbors is None
+        res = _normalize_kernel(K, symmetric=True, tol=self.tol, max_iter=self.max_iter,
+                                method=self.method, n_jobs=self.n_jobs,
+                                verbose=self.verbose,
+                                name="X" if precomputed else "the kernel matrix",
+                                trusted_nzero=nzero if own_dense else None,
+                                inplace=own_dense)
+        if not precomputed:
+            self._X_fit = X
+        self.gamma_ = gamma
+        self.affinity_matrix_ = res.matrix
+        self.scaling_ = res.row_scaling
+        self.support_ = res.row_support
+        self.n_iter_ = res.n_iter
+        self.n_matvec_ = res.n_matvec
+        self.scaling_error_ = res.error
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return the doubly stochastic affinity of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+                (n_samples, n_samples)
+            Training rows, or a symmetric kernel matrix when
+            ``kernel="precomputed"``.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_samples) or sparse matrix
+            ``affinity_matrix_``: symmetric, every row and column summing to 1.
+        """
+        return self.fit(X, y).affinity_matrix_
+
+    # ----------------------------------------------------------- transform
+
+    def transform(self, X):
+        """Affinities of new rows to the training rows, each row summing to 1.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_new, n_features) or \
+                (n_new, n_train)
+            New rows, or their kernel values to the training points when
+            ``kernel="precomputed"``.
+
+        Returns
+        -------
+        A : ndarray of shape (n_new, n_train) or sparse matrix
+            ``A_ij = k(x_i, x_j) d_j / sum_l k(x_i, x_l) d_l``; CSR when
+            ``n_neighbors`` is set or ``X`` is sparse. A row with no positive
+            kernel value to any training point in the support is all zero
+            (with a warning), never NaN.
+        """
+        check_is_fitted(self)
+        precomputed = self.kernel == "precomputed"
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False,
+                          accept_sparse="csr" if precomputed else False)
+        d = self.scaling_
+        n_train = d.shape[0]
+        if precomputed:
+            if X.shape[1] != n_train:  # pragma: no cover - validate_data checks it
+                raise ValueError(f"X must have {n_train} columns, got {X.shape[1]}.")
+            if sparse.issparse(X):
+                if X.data.size and X.data.min() < 0:
+                    raise ValueError(
+                        f"X must be non-negative, got a minimum entry of {X.data.min()!r}."
+                    )
+                return self._normalize_sparse_rows(X.tocsr(), X.dtype)
+            if (X < 0).any():
+                raise ValueError(f"X must be non-negative, got a minimum entry of {X.min()!r}.")
+            return self._normalize_dense_rows(np.array(X, dtype=np.float64), X.dtype)
+        if self.n_neighbors is not None:
+            dist, ind = self._nn.kneighbors(X)
+            data = np.exp(-self.gamma_ * np.asarray(dist, dtype=np.float64) ** 2)
+            m = X.shape[0]
+            k = ind.shape[1]
+            A = sparse.csr_matrix((data.ravel(), ind.ravel(), np.arange(0, m * k + 1, k)),
+                                  shape=(m, n_train))
+            A.sort_indices()
+            return self._normalize_sparse_rows(A, X.dtype)
+        m = X.shape[0]
+        check_memory(m * n_train * 8, f"the {m} x {n_train} affinity to the training data")
+        D2 = pairwise_distances(X, self._X_fit.astype(X.dtype, copy=False),
+                                metric="sqeuclidean", n_jobs=self.n_jobs)
+        K = _exp_neg(np.asarray(D2, dtype=np.float64), self.gamma_)
+        return self._normalize_dense_rows(K, X.dtype)
+
+    def _warn_empty(self, empty):
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            warnings.warn(
+                f"{idx.size} rows of X have no positive affinity to the training "
+                f"points (e.g. rows {idx[:10].tolist()}): their affinities are 0.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _normalize_dense_rows(self, K, dtype):
+        K *= self.scaling_[None, :]
+        s = K.sum(axis=1)
+        empty = ~(s > 0)
+        s[empty] = 1.0
+        K /= s[:, None]
+        self._warn_empty(empty)
+        return K.astype(dtype, copy=False)
+
+    def _normalize_sparse_rows(self, A, dtype):
+        A = sparse.csr_matrix(A, dtype=np.float64, copy=True)
+        A.data *= self.scaling_[A.indices]
+        s = np.asarray(A.sum(axis=1)).ravel()
+        empty = ~(s > 0)
+        s[empty] = 1.0
+        A.data /= np.repeat(s, np.diff(A.indptr))
+        self._warn_empty(empty)
+        return A.astype(dtype)
+
+    @property
+    def _n_features_out(self):
+        return self.scaling_.shape[0]
