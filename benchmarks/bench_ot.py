@@ -1,0 +1,152 @@
+"""Benchmark skot.ot against POT (one run, after numba compilation).
+
+For random point clouds (2-D and 10-D, squared Euclidean cost normalised by
+its max) and each ``reg``, every Sinkhorn variant is run to the same L1
+marginal error ``--tol`` (POT's criterion, the 2-norm of the column error, is
+given ``tol / sqrt(m)``, which bounds its L1 error by ``tol`` too). Printed per
+solver: time, iterations, time per iteration, the final L1 marginal error
+and the ratio skot / POT. POT ``sinkhorn_log`` is slow at these sizes: its
+time per iteration is measured on ``--log-iters`` iterations and its time to
+the error is estimated from skot ``"log"``'s iteration count (the two run
+the same iterations). ``emd`` is compared with POT ``emd`` (run to
+optimality, and with its default iteration cap).
+
+Usage::
+
+    python benchmarks/bench_ot.py            # n in {500, 1000}: a few minutes
+    python benchmarks/bench_ot.py --full     # n in {500, 2000, 5000} (hours)
+    python benchmarks/bench_ot.py --n 1000 --reg 1e-2 --dims 2
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+
+
+def _timed(func, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def _l1(P, a, b):
+    return float(np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum())
+
+
+def _row(name, seconds, n_iter, err, ref_seconds=None, per_iter_ref=None, note=""):
+    per = seconds / max(n_iter, 1)
+    ratio = f"{seconds / ref_seconds:7.3f}" if ref_seconds else "      -"
+    pratio = f"{per / per_iter_ref:7.3f}" if per_iter_ref else "      -"
+    print(f"  {name:<22} {seconds:9.3f} s {n_iter:7d} it {per * 1e3:9.3f} ms/it "
+          f"err {err:9.2e}  time/POT {ratio}  per-it/POT {pratio} {note}")
+
+
+def bench_sinkhorn(M, reg, tol, max_iter, log_iters, n_jobs):
+    import ot
+
+    from skot.ot import sinkhorn
+
+    n, m = M.shape
+    a = np.full(n, 1.0 / n)
+    b = np.full(m, 1.0 / m)
+    print(f"n = m = {n}, reg = {reg:g}, target L1 marginal error {tol:g}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # POT plain Sinkhorn (scaling domain, the fast reference)
+        # POT stops on the 2-norm of the column error, checked every 10
+        # iterations; tol / sqrt(m) bounds the L1 error by tol as well
+        P_pot, t_pot = _timed(ot.sinkhorn, a, b, M, reg, method="sinkhorn",
+                              stopThr=tol / np.sqrt(m), numItermax=max_iter, log=True)
+        it_pot = int(P_pot[1]["niter"])
+        P_pot = P_pot[0]
+        pot_ok = np.isfinite(P_pot).all()
+        per_pot = t_pot / max(it_pot, 1)
+        _row("POT sinkhorn", t_pot, it_pot, _l1(P_pot, a, b) if pot_ok else np.nan,
+             note="" if pot_ok else "(NaN plan: unstable)")
+        # POT log-domain Sinkhorn: time per iteration on a few iterations
+        _, t_potlog = _timed(ot.sinkhorn, a, b, M, reg, method="sinkhorn_log",
+                             stopThr=0.0, numItermax=log_iters)
+        per_potlog = t_potlog / log_iters
+        results = {}
+        for method in ("log", "scaling", "sns"):
+            res, t = _timed(sinkhorn, a, b, M, reg, method=method, tol=tol,
+                            max_iter=max_iter, n_jobs=n_jobs)
+            results[method] = (res, t)
+        it_log = results["log"][0].n_iter
+        est = per_potlog * it_log
+        _row("POT sinkhorn_log (est.)", est, it_log, np.nan,
+             note=f"(measured {per_potlog * 1e3:.1f} ms/it on {log_iters} it)")
+        for method, (res, t) in results.items():
+            flag = "" if res.converged else "(max_iter reached)"
+            _row(f"skot {method}", t, res.n_iter, res.marginal_error,
+                 ref_seconds=t_pot if pot_ok else None,
+                 per_iter_ref=per_pot if pot_ok else None, note=flag)
+            print(f"  {'':<22} vs POT sinkhorn_log: time {t / est:7.4f}, "
+                  f"per-iteration {t / max(res.n_iter, 1) / per_potlog:7.4f}")
+        if pot_ok:
+            diff = np.abs(results["log"][0].plan - P_pot).max()
+            print(f"  max |plan_skot - plan_POT| = {diff:.2e}")
+
+
+def bench_emd(M):
+    import ot
+
+    from skot.ot import emd
+
+    n = M.shape[0]
+    res, t = _timed(emd, None, None, M)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        (_, log_def), t_def = _timed(ot.emd, [], [], M, log=True)
+        capped = any("numItermax" in str(x.message) or "Iteration" in str(x.message) for x in w)
+    (_, log_full), t_full = _timed(ot.emd, [], [], M, numItermax=10**9, log=True)
+    ref = float(log_full["cost"])
+    print(f"emd n = m = {n}: skot {t:.3f} s ({res.n_iter} pivots, optimal={res.converged}, "
+          f"cost {res.cost:.12g}); POT to optimality {t_full:.3f} s (cost {ref:.12g}); "
+          f"ratio skot/POT {t / t_full:.3f}; relative cost difference "
+          f"{abs(res.cost - ref) / abs(ref):.1e}")
+    print(f"  POT with its default numItermax: {t_def:.3f} s, cost "
+          f"{float(log_def['cost']):.12g}, stopped by the cap: {capped}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="n in {500, 2000, 5000}")
+    parser.add_argument("--n", type=int, nargs="*", default=None)
+    parser.add_argument("--reg", type=float, nargs="*", default=[1e-1, 1e-2, 1e-3])
+    parser.add_argument("--dims", type=int, nargs="*", default=[2, 10])
+    parser.add_argument("--tol", type=float, default=1e-6)
+    parser.add_argument("--max-iter", type=int, default=3000)
+    parser.add_argument("--log-iters", type=int, default=5)
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--no-emd", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = args.n or ([500, 2000, 5000] if args.full else [500, 1000])
+
+    import ot  # noqa: F401  (fail early when the peer is missing)
+
+    from skot.ot import cost_matrix, emd, sinkhorn
+
+    # compile every kernel before timing
+    Mw = np.random.default_rng(0).random((30, 30))
+    for method in ("log", "scaling", "sns"):
+        sinkhorn(None, None, Mw, 0.1, method=method, n_jobs=args.n_jobs)
+    emd(None, None, Mw)
+    rng = np.random.default_rng(args.seed)
+    for d in args.dims:
+        for n in sizes:
+            X = rng.random((n, d))
+            Y = rng.random((n, d))
+            M = cost_matrix(X, Y, norm="max")
+            print(f"\n=== {d}-D point clouds, n = m = {n} ===")
+            for reg in args.reg:
+                bench_sinkhorn(M, reg, args.tol, args.max_iter, args.log_iters, args.n_jobs)
+            if not args.no_emd:
+                bench_emd(M)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,439 @@
+"""Shared machinery of the transporters: domains, validation, maps.
+
+A transporter is a scikit-learn transformer fitted on stacked source and
+target rows (see :mod:`skot.da._domain`). ``transform`` moves source rows into
+the target domain and leaves target rows as they are; ``inverse_transform``
+does the converse.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils._numba import effective_n_threads, numba_threads
+from ..utils._validation import check_memory
+from ._domain import (
+    check_known_domains,
+    check_sample_domain,
+    masked_labels,
+    split_fit_domains,
+)
+
+
+def _metric_options():
+    from sklearn.metrics.pairwise import _VALID_METRICS
+
+    from ..utils._pairwise import EXACT_METRICS
+
+    return (set(_VALID_METRICS) | set(EXACT_METRICS)) - {"precomputed"}
+
+
+# Metrics of the ground cost (those of skot.ot.cost_matrix).
+METRICS = _metric_options()
+NORMS = {"max", "median", "log", "loglog"}
+# Below this many row-by-row operations the parallel kernels cost more than they save.
+_PARALLEL_MIN_WORK = 2_000_000
+
+
+def _kernels():
+    from . import _kernels as k
+
+    return k
+
+
+def check_da_labels(y, n_samples, name):
+    """Return ``y`` as a 1-D array (a view or copy, never written to)."""
+    if y is None:
+        return None
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{name}: y must be 1-D, got shape {y.shape}.")
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"{name}: X has {n_samples} rows but y has {y.shape[0]}: lengths must match."
+        )
+    return y
+
+
+def fit_domains(estimator, X, y, sample_domain):
+    """Validate a fit call; return ``X, y, sample_domain, source_mask``."""
+    name = type(estimator).__name__
+    X = validate_data(estimator, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+    y = check_da_labels(y, X.shape[0], name)
+    sd = check_sample_domain(sample_domain, X.shape[0], y=y, fit=True)
+    source, _ = split_fit_domains(sd, estimator=name)
+    return X, y, sd, source
+
+
+def apply_domains(estimator, X, sample_domain):
+    """Validate a transform/predict call; return ``X, sample_domain``."""
+    check_is_fitted(estimator)
+    X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=False)
+    sd = check_sample_domain(sample_domain, X.shape[0], fit=False)
+    if sample_domain is not None:
+        check_known_domains(sd, estimator.domains_, estimator=type(estimator).__name__)
+    return X, sd
+
+
+def source_labels(y, source, name, *, required):
+    """The labels of the source rows; error when missing or partly masked."""
+    if y is None:
+        if required:
+            raise ValueError(
+                f"{name} needs the labels of the source rows: y is None."
+            )
+        return None
+    ys = y[source]
+    mask = masked_labels(ys)
+    if mask.all():
+        if required:
+            raise ValueError(
+                f"{name} found no labelled source rows: every source row has y = -1 "
+                "or NaN."
+            )
+        return None
+    if mask.any():
+        if required:
+            raise ValueError(
+                f"{name} needs a label on every source row, but {int(mask.sum())} of "
+                f"{mask.shape[0]} source rows are unlabelled (y = -1 or NaN)."
+            )
+        return None
+    return ys
+
+
+class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Base class of the transporters (not an estimator by itself).
+
+    Subclasses implement ``_fit_transport(Xs, Xt, ys)``, ``_map_source(Xs)``
+    and ``_map_target(Xt)``; this class handles the domains, validation,
+    ``fit_transform``, ``transform`` and ``inverse_transform``.
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+    __metadata_request__transform = {"sample_domain": True}
+    __metadata_request__inverse_transform = {"sample_domain": True}
+
+    _requires_source_labels = False
+
+    def _fit(self, X, y, sample_domain):
+        X, y, sd, source = fit_domains(self, X, y, sample_domain)
+        ys = source_labels(y, source, type(self).__name__,
+                           required=self._requires_source_labels)
+        self._fit_transport(X[source], X[~source], ys)
+        self.domains_ = np.unique(sd)
+        return X, sd
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, sample_domain=None):
+        """Learn the transport from the source rows to the target rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
+            derives it from the label mask of ``y`` (masked rows are target).
+
+        Returns
+        -------
+        self : object
+            The fitted transporter.
+        """
+        self._fit(X, y, sample_domain)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, *, sample_domain=None):
+        """Fit, then return the source rows transported and the target rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row: ``>= 0`` source, ``< 0`` target.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Source rows mapped into the target domain (barycentric map),
+            target rows unchanged, in the input order.
+        """
+        X, sd = self._fit(X, y, sample_domain)
+        out = np.array(X, dtype=np.float64)
+        source = sd >= 0
+        out[source] = self._map_source(X[source], fitted=True)
+        return out.astype(X.dtype, copy=False)
+
+    def transform(self, X, sample_domain=None):
+        """Map source rows into the target domain; target rows pass unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to map.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row
+            (returned unchanged). Domains must be among those seen in fit.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            The mapped rows.
+        """
+        X, sd = apply_domains(self, X, sample_domain)
+        out = np.array(X, dtype=np.float64)
+        source = sd >= 0
+        if source.any():
+            out[source] = self._map_source(X[source], fitted=None)
+        return out.astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X, sample_domain=None):
+        """Map target rows into the source domain; source rows pass unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to map.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row (all
+            of them are mapped).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            The mapped rows.
+        """
+        X, sd = apply_domains(self, X, sample_domain)
+        out = np.array(X, dtype=np.float64)
+        target = sd < 0
+        if target.any():
+            out[target] = self._map_target(X[target], fitted=None)
+        return out.astype(X.dtype, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class BaseCouplingTransport(BaseTransport):
+    """Transporters that learn a coupling between the fitted rows.
+
+    Subclasses implement ``_solve(a, b, M, ys) -> OTResult``. The barycentric
+    maps of the fitted rows are computed once in fit; new rows are mapped in
+    batches (``batch_size``) from the nearest fitted row's displacement, or,
+    for the entropic transports, from the dual potentials.
+    """
+
+    _common_constraints = {
+        "metric": [StrOptions(METRICS), callable],
+        "norm": [StrOptions(NORMS), Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def _cost(self, A, B, divisor=None):
+        """Cost between rows, normalised; return ``(M, divisor)``.
+
+        ``norm="max"``/``"median"`` learn a divisor in fit that is reused for
+        new points (``divisor``); ``"log"``/``"loglog"``/a number need none.
+        """
+        from ..ot import cost_matrix, cost_scale
+
+        norm = self.norm
+        if divisor is not None:
+            return cost_matrix(A, B, metric=self.metric, norm=divisor, n_jobs=self.n_jobs), divisor
+        if norm in ("max", "median"):
+            M = cost_matrix(A, B, metric=self.metric, n_jobs=self.n_jobs)
+            divisor = cost_scale(M, norm)
+            M /= divisor
+            return M, divisor
+        return cost_matrix(A, B, metric=self.metric, norm=norm, n_jobs=self.n_jobs), None
+
+    def _fit_transport(self, Xs, Xt, ys):
+        ns, nt = Xs.shape[0], Xt.shape[0]
+        check_memory(
+            3 * ns * nt * 8,
+            f"the {ns} x {nt} cost and coupling matrices of {type(self).__name__}",
+            hint="Fit on fewer rows (subsample source or target).",
+        )
+        Xs64 = np.ascontiguousarray(Xs, dtype=np.float64)
+        Xt64 = np.ascontiguousarray(Xt, dtype=np.float64)
+        M, self.cost_norm_ = self._cost(Xs64, Xt64)
+        a = np.full(ns, 1.0 / ns)
+        b = np.full(nt, 1.0 / nt)
+        res = self._solve(a, b, M, ys)
+        P = np.asarray(res.plan, dtype=np.float64)
+        self.coupling_ = P
+        self.cost_ = M
+        self.transport_cost_ = float(res.cost)
+        self.n_iter_ = int(res.n_iter)
+        self.converged_ = bool(res.converged)
+        self.xs_ = Xs
+        self.xt_ = Xt
+        self._potentials = (res.f, res.g)
+        rows = P.sum(axis=1)
+        cols = P.sum(axis=0)
+        self._xs_mapped = _bary(P, rows, Xt64, Xs64)
+        self._xt_mapped = _bary(P.T, cols, Xs64, Xt64)
+
+    # ---------------------------------------------------------------- maps
+
+    def _out_of_sample(self):
+        return "ferradans"
+
+    def _n_threads(self, work):
+        n = effective_n_threads(self.n_jobs)
+        return n if work >= _PARALLEL_MIN_WORK else 1
+
+    def _map_source(self, Xs, fitted=None):
+        if fitted or (fitted is None and _same_rows(Xs, self.xs_)):
+            return self._xs_mapped
+        return self._map_new(Xs, self.xs_, self._xs_mapped, self.xt_,
+                             self._potentials[1], source=True)
+
+    def _map_target(self, Xt, fitted=None):
+        if fitted or (fitted is None and _same_rows(Xt, self.xt_)):
+            return self._xt_mapped
+        return self._map_new(Xt, self.xt_, self._xt_mapped, self.xs_,
+                             self._potentials[0], source=False)
+
+    def _map_new(self, X, fit_rows, fit_mapped, other_rows, potential, source):
+        """Out-of-sample map of new rows, in batches (maps computed once)."""
+        K = _kernels()
+        X = np.ascontiguousarray(X)
+        out = np.empty((X.shape[0], X.shape[1]), dtype=np.float64)
+        continuous = self._out_of_sample() == "continuous"
+        other = np.ascontiguousarray(other_rows, dtype=np.float64)
+        fit_rows = np.ascontiguousarray(fit_rows)
+        bs = self.batch_size
+        for start in range(0, X.shape[0], bs):
+            xb = X[start:start + bs]
+            if continuous:
+                xb64 = np.ascontiguousarray(xb, dtype=np.float64)
+                if source:
+                    C, _ = self._cost(xb64, other, self.cost_norm_)
+                else:
+                    C, _ = self._cost(other, xb64, self.cost_norm_)
+                    C = np.ascontiguousarray(C.T)
+                pot = np.ascontiguousarray(potential, dtype=np.float64)
+                n_threads = self._n_threads(C.size * (X.shape[1] + 1))
+                ob = np.empty((xb.shape[0], X.shape[1]), dtype=np.float64)
+                with numba_threads(n_threads):
+                    if n_threads > 1:
+                        K.softmax_average_par(C, pot, float(self.reg), other, ob)
+                    else:
+                        K.softmax_average(C, pot, float(self.reg), other, ob)
+                out[start:start + bs] = ob
+            else:
+                idx = np.empty(xb.shape[0], dtype=np.int64)
+                xb_c = np.ascontiguousarray(xb, dtype=fit_rows.dtype)
+                n_threads = self._n_threads(xb.shape[0] * fit_rows.shape[0] * X.shape[1])
+                with numba_threads(n_threads):
+                    if n_threads > 1:
+                        K.nearest_rows_par(xb_c, fit_rows, idx)
+                    else:
+                        K.nearest_rows(xb_c, fit_rows, idx)
+                out[start:start + bs] = (
+                    fit_mapped[idx] + xb.astype(np.float64) - fit_rows[idx].astype(np.float64)
+                )
+        return out
+
+    # -------------------------------------------------------------- labels
+
+    def _labels_of(self, y, n_fit_side, name):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D, got shape {y.shape}.")
+        if y.shape[0] != n_fit_side:
+            raise ValueError(
+                f"y must hold the labels of the {n_fit_side} fitted {name} rows, got "
+                f"{y.shape[0]} labels."
+            )
+        if masked_labels(y).any():
+            raise ValueError(
+                f"y holds unlabelled entries (-1 or NaN); every fitted {name} row needs "
+                "a label."
+            )
+        return y
+
+    def transform_labels(self, y):
+        """Propagate source labels to the fitted target rows through the coupling.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_source_fitted,)
+            Labels of the source rows seen in fit (in their order).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_target_fitted, n_classes)
+            Soft labels of the fitted target rows: column ``c`` is the share
+            of the row's mass coming from source rows of class
+            ``np.unique(y)[c]``. Rows sum to 1 (0 for a row receiving no mass).
+        """
+        check_is_fitted(self)
+        y = self._labels_of(y, self.xs_.shape[0], "source")
+        return _propagate(self.coupling_, y)
+
+    def inverse_transform_labels(self, y):
+        """Propagate target labels to the fitted source rows through the coupling.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_target_fitted,)
+            Labels of the target rows seen in fit (in their order).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_source_fitted, n_classes)
+            Soft labels of the fitted source rows, columns in the order of
+            ``np.unique(y)``.
+        """
+        check_is_fitted(self)
+        y = self._labels_of(y, self.xt_.shape[0], "target")
+        return _propagate(self.coupling_.T, y)
+
+
+def _same_rows(A, B):
+    return A.shape == B.shape and np.array_equal(A, B)
+
+
+def _bary(P, mass, Y, X_self):
+    """Rows of ``P @ Y`` divided by their mass; rows without mass stay put."""
+    out = P @ Y
+    pos = mass > 0
+    out[pos] /= mass[pos, None]
+    out[~pos] = X_self[~pos]
+    return out
+
+
+def _propagate(P, y):
+    classes, idx = np.unique(y, return_inverse=True)
+    onehot = np.zeros((y.shape[0], classes.shape[0]))
+    onehot[np.arange(y.shape[0]), idx] = 1.0
+    mass = P.sum(axis=0)
+    out = P.T @ onehot
+    pos = mass > 0
+    out[pos] /= mass[pos, None]
+    out[~pos] = 0.0
+    return out

@@ -1,0 +1,473 @@
+"""Domain-adaptation classifiers built on the transporters."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import apply_domains, fit_domains, source_labels
+from ._domain import masked_labels
+
+__all__ = ["DomainAdaptationClassifier", "OTLabelPropagation"]
+
+_PREDICT_REQUESTS = {"sample_domain": True}
+
+
+def _default_estimator():
+    from sklearn.svm import SVC
+
+    return SVC()
+
+
+def _estimator_has(attr):
+    def check(self):
+        if hasattr(self, "estimator_"):
+            return self.estimator_ is None or hasattr(self.estimator_, attr)
+        est = self.estimator if self.estimator is not None else _default_estimator()
+        return hasattr(est, attr)
+
+    return check
+
+
+def _propagation_has(attr):
+    def check(self):
+        est = getattr(self, "estimator_", self.estimator)
+        return est is None or hasattr(est, attr)
+
+    return check
+
+
+def _labelled_accuracy(clf, X, y, sample_weight, sample_domain):
+    y = np.asarray(y)
+    keep = ~masked_labels(y)
+    if not keep.any():
+        raise ValueError(
+            f"{type(clf).__name__}.score needs labelled rows: every entry of y is "
+            "-1 or NaN."
+        )
+    pred = clf.predict(X, sample_domain=sample_domain)
+    w = None if sample_weight is None else np.asarray(sample_weight)[keep]
+    return accuracy_score(y[keep], pred[keep], sample_weight=w)
+
+
+class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
+    """Train a classifier on source rows transported into the target domain.
+
+    ``fit`` learns ``transport`` on the stacked rows, maps the labelled source
+    rows into the target domain and trains ``estimator`` on them; ``predict``
+    applies the estimator to target rows as they are (source rows, when marked
+    by ``sample_domain``, are transported first).
+
+    Read more in the :ref:`User Guide <da>`.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Classifier trained on the transported source rows; ``None`` means
+        ``sklearn.svm.SVC()``.
+    transport : transporter, default=None
+        A skot transporter (e.g. :class:`SinkhornTransport`); ``None`` means
+        ``SinkhornTransport()``.
+
+    Attributes
+    ----------
+    transport_ : transporter
+        The fitted clone of ``transport``.
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    classes_ : ndarray of shape (n_classes,)
+        Classes of the source labels.
+    domains_ : ndarray
+        Domain labels seen in fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Feature names seen during fit (only when ``X`` has string column
+        names).
+
+    See Also
+    --------
+    OTLabelPropagation : Labels target rows through the coupling itself.
+
+    References
+    ----------
+    .. [1] N. Courty, R. Flamary, D. Tuia, A. Rakotomamonjy. "Optimal
+       Transport for Domain Adaptation." IEEE TPAMI 39(9), 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from skot.da import DomainAdaptationClassifier, EMDTransport
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> y = np.array([0, 1, -1, -1])
+    >>> clf = DomainAdaptationClassifier(KNeighborsClassifier(1), EMDTransport())
+    >>> clf.fit(X, y).predict([[10.2], [10.9]])
+    array([0, 1])
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+    __metadata_request__predict = _PREDICT_REQUESTS
+    __metadata_request__predict_proba = _PREDICT_REQUESTS
+    __metadata_request__predict_log_proba = _PREDICT_REQUESTS
+    __metadata_request__decision_function = _PREDICT_REQUESTS
+    __metadata_request__score = _PREDICT_REQUESTS
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "transport": [HasMethods(["fit", "transform"]), None],
+    }
+
+    def __init__(self, estimator=None, transport=None):
+        self.estimator = estimator
+        self.transport = transport
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, sample_domain=None):
+        """Fit the transport, then the estimator on the transported source rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows stacked.
+        y : array-like of shape (n_samples,)
+            Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
+            derives it from the label mask of ``y``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None (y holds "
+                "the labels of the source rows)."
+            )
+        X, y, sd, source = fit_domains(self, X, y, sample_domain)
+        labelled = source & ~masked_labels(y)
+        if not labelled.any():
+            raise ValueError(
+                f"{name} found no labelled source rows: every source row has y = -1 or NaN."
+            )
+        ys = y[labelled]
+        check_classification_targets(ys)
+        from ._transport import SinkhornTransport
+
+        transport = self.transport if self.transport is not None else SinkhornTransport()
+        if not hasattr(transport, "fit_transform"):
+            raise TypeError(f"transport must have fit_transform, got {transport!r}.")
+        self.transport_ = clone(transport)
+        Xm = self.transport_.fit_transform(X, y, sample_domain=sd)
+        est = self.estimator if self.estimator is not None else _default_estimator()
+        self.estimator_ = clone(est).fit(np.asarray(Xm)[labelled], ys)
+        self.classes_ = getattr(self.estimator_, "classes_", np.unique(ys))
+        self.domains_ = np.unique(sd)
+        return self
+
+    def _adapted(self, X, sample_domain):
+        X, _ = apply_domains(self, X, sample_domain)
+        if sample_domain is None:
+            return X
+        return self.transport_.transform(X, sample_domain=sample_domain)
+
+    def predict(self, X, sample_domain=None):
+        """Predict the classes of rows (target rows unless marked otherwise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row.
+            Source rows are transported before classification.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(self._adapted(X, sample_domain))
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X, sample_domain=None):
+        """Class probabilities of the estimator on the (adapted) rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(self._adapted(X, sample_domain))
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X, sample_domain=None):
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(self._adapted(X, sample_domain))
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X, sample_domain=None):
+        """Decision function of the estimator on the (adapted) rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The estimator's decision values.
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(self._adapted(X, sample_domain))
+
+    def score(self, X, y, sample_weight=None, sample_domain=None):
+        """Accuracy on the labelled rows of ``(X, y)``.
+
+        Rows with ``y = -1`` (or ``NaN``) are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row; ``None`` means every row is a target row.
+
+        Returns
+        -------
+        score : float
+            Accuracy.
+        """
+        return _labelled_accuracy(self, X, y, sample_weight, sample_domain)
+
+
+class OTLabelPropagation(ClassifierMixin, BaseEstimator):
+    """Label target rows by propagating source labels through a coupling.
+
+    The transport's coupling between the fitted source and target rows gives
+    each target row the share of its mass received from each source class
+    (Solomon et al.; Redko et al.): its label distribution, whose argmax is
+    its label. New rows take the distribution of their nearest fitted target
+    row, or, with ``estimator``, the prediction of that estimator trained on
+    the target rows and their propagated labels.
+
+    Read more in the :ref:`User Guide <da>`.
+
+    Parameters
+    ----------
+    transport : transporter with a coupling, default=None
+        E.g. :class:`EMDTransport` (``None``), :class:`SinkhornTransport`,
+        :class:`UnbalancedSinkhornTransport`, :class:`ClassRegularizedTransport`.
+    estimator : estimator object, default=None
+        Classifier trained on the fitted target rows with their propagated
+        labels and used for prediction; ``None`` predicts from the nearest
+        fitted target row.
+
+    Attributes
+    ----------
+    transport_ : transporter
+        The fitted clone of ``transport``.
+    estimator_ : estimator object or None
+        The fitted clone of ``estimator``.
+    classes_ : ndarray of shape (n_classes,)
+        Classes of the source labels.
+    label_distributions_ : ndarray of shape (n_target, n_classes)
+        Propagated label distribution of each fitted target row.
+    transduction_ : ndarray of shape (n_target,)
+        Propagated label of each fitted target row.
+    domains_ : ndarray
+        Domain labels seen in fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Feature names seen during fit (only when ``X`` has string column
+        names).
+
+    See Also
+    --------
+    DomainAdaptationClassifier : Trains a classifier on transported sources.
+
+    References
+    ----------
+    .. [1] J. Solomon, R. Rustamov, L. Guibas, A. Butscher. "Wasserstein
+       propagation for semi-supervised learning." ICML 2014.
+    .. [2] I. Redko, N. Courty, R. Flamary, D. Tuia. "Optimal transport for
+       multi-source domain adaptation under target shift." AISTATS 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skot.da import OTLabelPropagation
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> y = np.array([0, 1, -1, -1])
+    >>> OTLabelPropagation().fit(X, y).transduction_
+    array([0, 1])
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+    __metadata_request__predict = _PREDICT_REQUESTS
+    __metadata_request__predict_proba = _PREDICT_REQUESTS
+    __metadata_request__score = _PREDICT_REQUESTS
+
+    _parameter_constraints: dict = {
+        "transport": [HasMethods(["fit", "transform_labels"]), None],
+        "estimator": [HasMethods(["fit", "predict"]), None],
+    }
+
+    def __init__(self, transport=None, *, estimator=None):
+        self.transport = transport
+        self.estimator = estimator
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, sample_domain=None):
+        """Fit the transport and propagate the source labels to the target rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows stacked.
+        y : array-like of shape (n_samples,)
+            Labels of every source row; ``-1`` (or ``NaN``) marks unlabelled
+            target rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
+            derives it from the label mask of ``y``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None (y holds "
+                "the labels of the source rows)."
+            )
+        X, y, sd, source = fit_domains(self, X, y, sample_domain)
+        ys = source_labels(y, source, name, required=True)
+        check_classification_targets(ys)
+        from ._transport import EMDTransport
+
+        transport = self.transport if self.transport is not None else EMDTransport()
+        self.transport_ = clone(transport).fit(X, y, sample_domain=sd)
+        proba = self.transport_.transform_labels(ys)
+        self.classes_ = np.unique(ys)
+        self.label_distributions_ = proba
+        self.transduction_ = self.classes_[np.argmax(proba, axis=1)]
+        self._xt = np.ascontiguousarray(X[~source])
+        if self.estimator is not None:
+            self.estimator_ = clone(self.estimator).fit(self._xt, self.transduction_)
+        else:
+            self.estimator_ = None
+        self.domains_ = np.unique(sd)
+        return self
+
+    def _nearest_distribution(self, X):
+        from . import _kernels as K
+
+        X = np.ascontiguousarray(X, dtype=self._xt.dtype)
+        idx = np.empty(X.shape[0], dtype=np.int64)
+        K.nearest_rows(X, self._xt, idx)
+        return self.label_distributions_[idx]
+
+    @available_if(_propagation_has("predict_proba"))
+    def predict_proba(self, X, sample_domain=None):
+        """Label distributions of rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row (checked against those seen in fit); rows are
+            treated alike.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Label distributions, columns in the order of ``classes_``.
+        """
+        X, _ = apply_domains(self, X, sample_domain)
+        if self.estimator_ is not None:
+            return self.estimator_.predict_proba(X)
+        return self._nearest_distribution(X)
+
+    def predict(self, X, sample_domain=None):
+        """Propagated labels of rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row (checked against those seen in fit).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        X, _ = apply_domains(self, X, sample_domain)
+        if self.estimator_ is not None:
+            return self.estimator_.predict(X)
+        return self.classes_[np.argmax(self._nearest_distribution(X), axis=1)]
+
+    def score(self, X, y, sample_weight=None, sample_domain=None):
+        """Accuracy on the labelled rows of ``(X, y)``.
+
+        Rows with ``y = -1`` (or ``NaN``) are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        sample_domain : int or array-like of shape (n_samples,), default=None
+            Domain of each row.
+
+        Returns
+        -------
+        score : float
+            Accuracy.
+        """
+        return _labelled_accuracy(self, X, y, sample_weight, sample_domain)

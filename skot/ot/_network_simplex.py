@@ -1,0 +1,265 @@
+"""Network simplex for the transportation problem (exact optimal transport).
+
+Contract (no validation here; the public layer checks everything):
+
+- ``M`` is a C-contiguous ``(n, m)`` float32/float64 cost, finite; ``a`` (n,)
+  and ``b`` (m,) are positive float64 masses with (numerically) equal totals.
+- Nodes ``0..n-1`` are the sources, ``n..n+m-1`` the sinks and ``n+m`` the
+  root. Arc ``k = i * m + j`` goes from source ``i`` to sink ``n + j`` with
+  cost ``M[i, j]``; each node also has an artificial arc to (source) or from
+  (sink) the root, cost 0 and ``art`` respectively, which start as the
+  spanning tree; it is strongly feasible because every mass is positive (the
+  caller removes zero masses), so no artificial arc starts with zero flow.
+- The spanning tree is stored per node: ``parent``, the tree arc to the
+  parent (``arc``, -1 for an artificial arc), its orientation (``up``: the
+  arc goes from the node to its parent), its ``flow``, the node ``depth``,
+  the potential ``pi`` (``pi[t] = pi[s] + cost`` on every tree arc s->t) and
+  doubly linked child lists. Only tree arcs carry flow.
+- Pricing is block search: arcs are scanned in blocks of ``block`` arcs from
+  where the last scan stopped, and the most negative reduced cost
+  ``M[i, j] + pi[i] - pi[n + j] < -eps`` of a block enters. The leaving arc is
+  the last blocking arc of the cycle oriented from its apex (Cunningham's
+  rule), which keeps the tree strongly feasible and prevents cycling.
+- Each pivot costs the length of the cycle plus the size of the re-hung
+  subtree. ``solve`` stops at optimality (no eligible arc after the
+  potentials are recomputed exactly from the tree) or after ``max_iter``
+  pivots.
+"""
+
+import numpy as np
+
+from ..utils._numba import jit
+
+
+@jit
+def _arc_cost(M, m, art, v, arc, n):
+    k = arc[v]
+    if k >= 0:
+        return M[k // m, k % m]
+    if v < n:
+        return 0.0
+    return art
+
+
+@jit
+def _remove_child(v, p, first_child, next_sib, prev_sib):
+    pv = prev_sib[v]
+    nv = next_sib[v]
+    if pv >= 0:
+        next_sib[pv] = nv
+    else:
+        first_child[p] = nv
+    if nv >= 0:
+        prev_sib[nv] = pv
+
+
+@jit
+def _add_child(v, p, first_child, next_sib, prev_sib):
+    h = first_child[p]
+    next_sib[v] = h
+    prev_sib[v] = -1
+    if h >= 0:
+        prev_sib[h] = v
+    first_child[p] = v
+
+
+@jit
+def _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
+                          stack):
+    root = n + m
+    pi[root] = 0.0
+    depth[root] = 0
+    top = 0
+    stack[0] = root
+    while top >= 0:
+        v = stack[top]
+        top -= 1
+        c = first_child[v]
+        while c >= 0:
+            cost = _arc_cost(M, m, art, c, arc, n)
+            if up[c]:
+                pi[c] = pi[v] - cost
+            else:
+                pi[c] = pi[v] + cost
+            depth[c] = depth[v] + 1
+            top += 1
+            stack[top] = c
+            c = next_sib[c]
+
+
+@jit
+def _is_tree_arc(k, i, jn, parent, arc):
+    return (parent[i] == jn and arc[i] == k) or (parent[jn] == i and arc[jn] == k)
+
+
+@jit
+def _price(M, n, m, pi, parent, arc, start, block, eps):
+    """Block search from arc ``start``; return (entering arc or -1, next start)."""
+    total = n * m
+    i = start // m
+    j = start % m
+    best = -eps
+    best_k = -1
+    cnt = 0
+    for step in range(total):
+        rc = M[i, j] + pi[i] - pi[n + j]
+        if rc < best:
+            k = i * m + j
+            if not _is_tree_arc(k, i, n + j, parent, arc):
+                best = rc
+                best_k = k
+        j += 1
+        if j == m:
+            j = 0
+            i += 1
+            if i == n:
+                i = 0
+        cnt += 1
+        if cnt == block:
+            if best_k >= 0:
+                return best_k, i * m + j
+            cnt = 0
+    return best_k, i * m + j
+
+
+@jit
+def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, prev_sib,
+           stack):
+    i = k // m
+    jn = n + k % m
+    rc = M[i, k % m] + pi[i] - pi[jn]
+    # apex of the cycle
+    u = i
+    v = jn
+    while depth[u] > depth[v]:
+        u = parent[u]
+    while depth[v] > depth[u]:
+        v = parent[v]
+    while u != v:
+        u = parent[u]
+        v = parent[v]
+    join = u
+    # leaving arc: the last blocking arc along join -> i -> jn -> join
+    delta = np.inf
+    u_out = -1
+    side = 0
+    w = i
+    while w != join:
+        if up[w] and flow[w] < delta:
+            delta = flow[w]
+            u_out = w
+            side = 1
+        w = parent[w]
+    w = jn
+    while w != join:
+        if (not up[w]) and flow[w] <= delta:
+            delta = flow[w]
+            u_out = w
+            side = 2
+        w = parent[w]
+    if delta > 0.0:
+        w = i
+        while w != join:
+            if up[w]:
+                flow[w] -= delta
+            else:
+                flow[w] += delta
+            w = parent[w]
+        w = jn
+        while w != join:
+            if up[w]:
+                flow[w] += delta
+            else:
+                flow[w] -= delta
+            w = parent[w]
+    if side == 1:
+        u_in = i
+        new_parent = jn
+        new_up = True
+        shift = -rc
+    else:
+        u_in = jn
+        new_parent = i
+        new_up = False
+        shift = rc
+    # re-hang the path u_in .. u_out under the entering arc
+    new_arc = k
+    new_flow = delta
+    w = u_in
+    while True:
+        old_parent = parent[w]
+        old_arc = arc[w]
+        old_up = up[w]
+        old_flow = flow[w]
+        _remove_child(w, old_parent, first_child, next_sib, prev_sib)
+        parent[w] = new_parent
+        arc[w] = new_arc
+        up[w] = new_up
+        flow[w] = new_flow
+        _add_child(w, new_parent, first_child, next_sib, prev_sib)
+        if w == u_out:
+            break
+        new_parent = w
+        new_arc = old_arc
+        new_up = not old_up
+        new_flow = old_flow
+        w = old_parent
+    # depths and potentials of the moved subtree
+    top = 0
+    stack[0] = u_in
+    while top >= 0:
+        x = stack[top]
+        top -= 1
+        depth[x] = depth[parent[x]] + 1
+        pi[x] += shift
+        c = first_child[x]
+        while c >= 0:
+            top += 1
+            stack[top] = c
+            c = next_sib[c]
+
+
+@jit
+def solve(M, a, b, art, eps, block, max_iter, parent, arc, up, flow, pi):
+    """Run the network simplex; fills the tree arrays; returns (pivots, optimal)."""
+    n, m = M.shape
+    N = n + m + 1
+    root = n + m
+    depth = np.zeros(N, dtype=np.int64)
+    first_child = np.full(N, -1, dtype=np.int64)
+    next_sib = np.full(N, -1, dtype=np.int64)
+    prev_sib = np.full(N, -1, dtype=np.int64)
+    stack = np.empty(N, dtype=np.int64)
+    parent[root] = -1
+    arc[root] = -1
+    flow[root] = 0.0
+    for v in range(n + m):
+        parent[v] = root
+        arc[v] = -1
+        if v < n:
+            up[v] = True
+            flow[v] = a[v]
+        else:
+            up[v] = False
+            flow[v] = b[v - n]
+        _add_child(v, root, first_child, next_sib, prev_sib)
+    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
+                          stack)
+    start = 0
+    it = 0
+    while it < max_iter:
+        k, start = _price(M, n, m, pi, parent, arc, start, block, eps)
+        if k < 0:
+            # confirm with exact potentials (no drift from the incremental updates)
+            _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child,
+                                  next_sib, stack)
+            k, start = _price(M, n, m, pi, parent, arc, start, block, eps)
+            if k < 0:
+                return it, True
+        _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib,
+               prev_sib, stack)
+        it += 1
+    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
+                          stack)
+    k, start = _price(M, n, m, pi, parent, arc, 0, block, eps)
+    return it, k < 0

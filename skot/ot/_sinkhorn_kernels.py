@@ -1,0 +1,552 @@
+"""Numba kernels of the Sinkhorn solvers (log domain, stabilised scaling, SNS).
+
+Contract (no validation here; the public layer checks everything):
+
+- ``M`` is a C-contiguous ``(n, m)`` float32 or float64 cost with finite
+  entries; every other array is float64 and contiguous. Sums are accumulated
+  in float64.
+- Potentials ``f`` (n,), ``g`` (m,) are in cost units: the plan is
+  ``P[i, j] = exp((f[i] + g[j] - M[i, j]) / reg)``; the masses ``a``, ``b``
+  are positive (zero masses are removed by the caller).
+- ``tau_a``, ``tau_b`` are the KL-relaxation exponents
+  ``reg_m / (reg_m + reg)`` of the unbalanced problem (1.0 when balanced).
+- Log-domain half-iterations read ``M`` once (one fused pass per row: the
+  log-sum-exp with an online running maximum, one ``exp`` per entry).
+  Scaling half-iterations read the stored kernel ``K`` once (no ``exp``).
+- ``*_par`` kernels run ``prange`` over rows (or blocks of columns), every
+  thread writing its own slice; each output entry is summed in the same order
+  as the serial twin, so results do not depend on the thread count.
+"""
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ..utils._numba import jit
+
+_COL_BLOCK = 256
+_CHUNK = 256
+_ROW_CHUNK = 32
+
+
+# ------------------------------------------------------------------ log domain
+
+
+@jit
+def _lse_row(M, i, g, inv):
+    """``log sum_j exp((g[j] - M[i, j]) * inv)`` in one pass over the row.
+
+    Online maximum at the granularity of chunks of ``_CHUNK`` entries (held
+    in cache): the chunk maximum is found first, the running sum is rescaled
+    at most once per chunk, and the chunk's exponentials are independent of
+    each other (they pipeline), summed on four accumulators.
+    """
+    m = M.shape[1]
+    mx = -np.inf
+    s = 0.0
+    for j0 in range(0, m, _CHUNK):
+        j1 = min(m, j0 + _CHUNK)
+        cm = -np.inf
+        for j in range(j0, j1):
+            x = (g[j] - M[i, j]) * inv
+            cm = max(cm, x)
+        if cm > mx:
+            s *= math.exp(mx - cm)
+            mx = cm
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        j = j0
+        while j + 4 <= j1:
+            s0 += math.exp((g[j] - M[i, j]) * inv - mx)
+            s1 += math.exp((g[j + 1] - M[i, j + 1]) * inv - mx)
+            s2 += math.exp((g[j + 2] - M[i, j + 2]) * inv - mx)
+            s3 += math.exp((g[j + 3] - M[i, j + 3]) * inv - mx)
+            j += 4
+        while j < j1:
+            s0 += math.exp((g[j] - M[i, j]) * inv - mx)
+            j += 1
+        s += (s0 + s1) + (s2 + s3)
+    return mx + math.log(s)
+
+
+@jit
+def _row_update(M, a, loga, f, g, reg, tau, i):
+    lse = _lse_row(M, i, g, 1.0 / reg)
+    r = math.exp(f[i] / reg + lse)
+    fn = tau * reg * (loga[i] - lse)
+    return abs(r - a[i]), abs(fn - f[i]), fn
+
+
+@jit
+def log_row_step(M, a, loga, f, g, reg, tau):
+    """Update ``f`` in place; return (L1 row-marginal error before, max |change|)."""
+    err = 0.0
+    dmax = 0.0
+    for i in range(M.shape[0]):
+        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i)
+        err += e
+        dmax = max(dmax, d)
+        f[i] = fn
+    return err, dmax
+
+
+@jit(parallel=True)
+def log_row_step_par(M, a, loga, f, g, reg, tau):
+    n = M.shape[0]
+    errs = np.empty(n)
+    ds = np.empty(n)
+    for i in prange(n):
+        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i)
+        errs[i] = e
+        ds[i] = d
+        f[i] = fn
+    err = 0.0
+    dmax = 0.0
+    for i in range(n):
+        err += errs[i]
+        dmax = max(dmax, ds[i])
+    return err, dmax
+
+
+@jit
+def _col_block(M, b, logb, f, g, reg, tau, j0, j1, errs, ds):
+    """Column log-sum-exps of columns ``j0:j1``, chunks of ``_ROW_CHUNK`` rows."""
+    inv = 1.0 / reg
+    n = M.shape[0]
+    w = j1 - j0
+    mx = np.full(w, -np.inf)
+    s = np.zeros(w)
+    cm = np.empty(w)
+    for i0 in range(0, n, _ROW_CHUNK):
+        i1 = min(n, i0 + _ROW_CHUNK)
+        cm[:] = -np.inf
+        for i in range(i0, i1):
+            fi = f[i]
+            for k in range(w):
+                x = (fi - M[i, j0 + k]) * inv
+                cm[k] = max(cm[k], x)
+        for k in range(w):
+            if cm[k] > mx[k]:
+                s[k] *= math.exp(mx[k] - cm[k])
+                mx[k] = cm[k]
+        for i in range(i0, i1):
+            fi = f[i]
+            for k in range(w):
+                s[k] += math.exp((fi - M[i, j0 + k]) * inv - mx[k])
+    for k in range(w):
+        j = j0 + k
+        lse = mx[k] + math.log(s[k])
+        c = math.exp(g[j] * inv + lse)
+        gn = tau * reg * (logb[j] - lse)
+        errs[j] = abs(c - b[j])
+        ds[j] = abs(gn - g[j])
+        g[j] = gn
+
+
+@jit
+def log_col_step(M, b, logb, f, g, reg, tau):
+    """Update ``g`` in place; return (L1 column-marginal error before, max |change|)."""
+    m = M.shape[1]
+    errs = np.empty(m)
+    ds = np.empty(m)
+    _col_block(M, b, logb, f, g, reg, tau, 0, m, errs, ds)
+    err = 0.0
+    dmax = 0.0
+    for j in range(m):
+        err += errs[j]
+        dmax = max(dmax, ds[j])
+    return err, dmax
+
+
+@jit(parallel=True)
+def log_col_step_par(M, b, logb, f, g, reg, tau):
+    m = M.shape[1]
+    errs = np.empty(m)
+    ds = np.empty(m)
+    nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
+    for blk in prange(nblocks):
+        j0 = blk * _COL_BLOCK
+        j1 = min(m, j0 + _COL_BLOCK)
+        _col_block(M, b, logb, f, g, reg, tau, j0, j1, errs, ds)
+    err = 0.0
+    dmax = 0.0
+    for j in range(m):
+        err += errs[j]
+        dmax = max(dmax, ds[j])
+    return err, dmax
+
+
+@jit
+def log_loop(M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit):
+    """Run log-domain Sinkhorn iterations until the criterion is below ``tol``.
+
+    ``crit`` 0: L1 row-marginal error measured at the start of an iteration
+    (the columns are exact after the previous one); 1: largest potential
+    change of an iteration divided by ``reg``. Returns ``(n_iter, err, done)``.
+    """
+    f_old = np.empty_like(f)
+    err = np.inf
+    for it in range(max_iter):
+        f_old[:] = f
+        err, df = log_row_step(M, a, loga, f, g, reg, tau_a)
+        if crit == 0 and err < tol:
+            # the plan before this row update met the tolerance: keep it
+            f[:] = f_old
+            return it, err, True
+        _, dg = log_col_step(M, b, logb, f, g, reg, tau_b)
+        if crit == 1:
+            ch = max(df, dg) / reg
+            if ch < tol:
+                return it + 1, ch, True
+    return max_iter, err, False
+
+
+@jit
+def log_loop_par(M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit):
+    f_old = np.empty_like(f)
+    err = np.inf
+    for it in range(max_iter):
+        f_old[:] = f
+        err, df = log_row_step_par(M, a, loga, f, g, reg, tau_a)
+        if crit == 0 and err < tol:
+            f[:] = f_old
+            return it, err, True
+        _, dg = log_col_step_par(M, b, logb, f, g, reg, tau_b)
+        if crit == 1:
+            ch = max(df, dg) / reg
+            if ch < tol:
+                return it + 1, ch, True
+    return max_iter, err, False
+
+
+# ----------------------------------------------------------- plan and kernel
+
+
+@jit
+def _kernel_row(M, f, g, reg, K, i):
+    inv = 1.0 / reg
+    fi = f[i]
+    for j in range(M.shape[1]):
+        K[i, j] = math.exp((fi + g[j] - M[i, j]) * inv)
+
+
+@jit
+def gibbs(M, f, g, reg, K):
+    """``K[i, j] = exp((f[i] + g[j] - M[i, j]) / reg)`` (the plan of f, g)."""
+    for i in range(M.shape[0]):
+        _kernel_row(M, f, g, reg, K, i)
+
+
+@jit(parallel=True)
+def gibbs_par(M, f, g, reg, K):
+    for i in prange(M.shape[0]):
+        _kernel_row(M, f, g, reg, K, i)
+
+
+# ------------------------------------------------- stabilised scaling domain
+
+
+@jit
+def _kv_row(K, v, i):
+    """Row ``i`` of ``K v`` on four accumulators (independent add chains)."""
+    m = K.shape[1]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    j = 0
+    while j + 4 <= m:
+        s0 += K[i, j] * v[j]
+        s1 += K[i, j + 1] * v[j + 1]
+        s2 += K[i, j + 2] * v[j + 2]
+        s3 += K[i, j + 3] * v[j + 3]
+        j += 4
+    while j < m:
+        s0 += K[i, j] * v[j]
+        j += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@jit
+def _ktu_block(K, u, out, j0, j1):
+    for j in range(j0, j1):
+        out[j] = 0.0
+    for i in range(K.shape[0]):
+        ui = u[i]
+        for j in range(j0, j1):
+            out[j] += K[i, j] * ui
+
+
+@jit
+def kv(K, v, out):
+    for i in range(K.shape[0]):
+        out[i] = _kv_row(K, v, i)
+
+
+@jit(parallel=True)
+def kv_par(K, v, out):
+    for i in prange(K.shape[0]):
+        out[i] = _kv_row(K, v, i)
+
+
+@jit
+def ktu(K, u, out):
+    _ktu_block(K, u, out, 0, K.shape[1])
+
+
+@jit(parallel=True)
+def ktu_par(K, u, out):
+    m = K.shape[1]
+    nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
+    for blk in prange(nblocks):
+        j0 = blk * _COL_BLOCK
+        _ktu_block(K, u, out, j0, min(m, j0 + _COL_BLOCK))
+
+
+@jit
+def _scale(w, s, tau, new):
+    """new = (w / s) ** tau; return (ok, max |new/old - 1| later), checks s > 0."""
+    ok = True
+    for k in range(w.shape[0]):
+        sk = s[k]
+        if not (sk > 0.0) or not (sk < np.inf):
+            ok = False
+            break
+        if tau == 1.0:
+            new[k] = w[k] / sk
+        else:
+            new[k] = (w[k] / sk) ** tau
+        if not (new[k] > 0.0) or not (new[k] < np.inf):
+            ok = False
+            break
+    return ok
+
+
+@jit
+def scaling_loop(K, a, b, wa, wb, u, v, tau_a, tau_b, max_iter, tol, crit, bound, parallel):
+    """Sinkhorn-Knopp iterations on the kernel ``K`` with scalings ``u``, ``v``.
+
+    The plan is ``u[i] K[i, j] v[j]``. Stops when the criterion (as in
+    :func:`log_loop`) is below ``tol``, after ``max_iter`` iterations, when a
+    scaling leaves ``[1 / bound, bound]`` (the caller absorbs it into the
+    potentials and rebuilds ``K``), or when a kernel sum is zero or infinite
+    (``u``, ``v`` are then left at their last valid values). The updates are
+    ``u = (wa / K v) ** tau_a``, ``v = (wb / K^T u) ** tau_b``: with potentials
+    ``f`` folded into ``K``, the unbalanced update needs
+    ``wa = a * exp((1 - 1 / tau_a) * f / reg)`` (``wa = a`` when balanced).
+    Returns ``(n_iter, err, status)`` with status 0 converged, 1 ``max_iter``,
+    2 absorb, 3 numerical failure.
+    """
+    n, m = K.shape
+    s_r = np.empty(n)
+    s_c = np.empty(m)
+    un = np.empty(n)
+    vn = np.empty(m)
+    err = np.inf
+    lo = 1.0 / bound
+    for it in range(max_iter):
+        if parallel:
+            kv_par(K, v, s_r)
+        else:
+            kv(K, v, s_r)
+        err = 0.0
+        for i in range(n):
+            err += abs(u[i] * s_r[i] - a[i])
+        if crit == 0 and err < tol:
+            return it, err, 0
+        if not _scale(wa, s_r, tau_a, un):
+            return it, err, 3
+        if parallel:
+            ktu_par(K, un, s_c)
+        else:
+            ktu(K, un, s_c)
+        if not _scale(wb, s_c, tau_b, vn):
+            return it, err, 3
+        ch = 0.0
+        big = False
+        for i in range(n):
+            d = abs(math.log(un[i] / u[i]))
+            ch = max(ch, d)
+            u[i] = un[i]
+            if un[i] > bound or un[i] < lo:
+                big = True
+        for j in range(m):
+            d = abs(math.log(vn[j] / v[j]))
+            ch = max(ch, d)
+            v[j] = vn[j]
+            if vn[j] > bound or vn[j] < lo:
+                big = True
+        if crit == 1 and ch < tol:
+            return it + 1, ch, 0
+        if big:
+            return it + 1, err, 2
+    return max_iter, err, 1
+
+
+# --------------------------------------------------------------- SNS kernels
+
+
+@jit
+def _plan_row_topk(M, f, g, reg, P, i, k, idx, val):
+    """Row ``i`` of the plan into ``P``; its ``k`` largest entries into idx/val."""
+    inv = 1.0 / reg
+    fi = f[i]
+    m = M.shape[1]
+    s = 0.0
+    cnt = 0
+    for j in range(m):
+        p = math.exp((fi + g[j] - M[i, j]) * inv)
+        P[i, j] = p
+        s += p
+        # keep a small sorted (descending) list of the k largest
+        if cnt < k:
+            pos = cnt
+            cnt += 1
+        elif p > val[i, k - 1]:
+            pos = k - 1
+        else:
+            continue
+        while pos > 0 and val[i, pos - 1] < p:
+            val[i, pos] = val[i, pos - 1]
+            idx[i, pos] = idx[i, pos - 1]
+            pos -= 1
+        val[i, pos] = p
+        idx[i, pos] = j
+    return s
+
+
+@jit
+def plan_topk(M, f, g, reg, P, k, idx, val, rows):
+    for i in range(M.shape[0]):
+        rows[i] = _plan_row_topk(M, f, g, reg, P, i, k, idx, val)
+
+
+@jit(parallel=True)
+def plan_topk_par(M, f, g, reg, P, k, idx, val, rows):
+    for i in prange(M.shape[0]):
+        rows[i] = _plan_row_topk(M, f, g, reg, P, i, k, idx, val)
+
+
+@jit
+def col_sums(P, out):
+    _ktu_block(P, np.ones(P.shape[0]), out, 0, P.shape[1])
+
+
+@jit
+def _sparse_hess_mv(r, c, idx, val, x, y, out):
+    """out = [diag(r) x + Pk y ; Pk^T x + diag(c) y] for the top-k sparse Pk."""
+    n, k = idx.shape
+    m = c.shape[0]
+    for i in range(n):
+        s = r[i] * x[i]
+        for t in range(k):
+            s += val[i, t] * y[idx[i, t]]
+        out[i] = s
+    for j in range(m):
+        out[n + j] = c[j] * y[j]
+    for i in range(n):
+        xi = x[i]
+        for t in range(k):
+            out[n + idx[i, t]] += val[i, t] * xi
+
+
+@jit
+def sparse_cg(r, c, idx, val, rhs, max_iter, rtol):
+    """Jacobi-preconditioned CG on the sparsified Hessian system ``H z = rhs``.
+
+    ``H = [diag(r), Pk; Pk^T, diag(c)]`` is positive semi-definite with the
+    null direction ``(1, -1)`` when nothing is dropped; ``rhs`` is projected
+    orthogonally to it and so is the solution, which keeps CG on a consistent
+    system. Returns the solution and the number of CG iterations.
+    """
+    n = r.shape[0]
+    m = c.shape[0]
+    N = n + m
+    z = np.zeros(N)
+    res = rhs.copy()
+    # project out the null direction (1, -1)
+    t = 0.0
+    for i in range(n):
+        t += res[i]
+    for j in range(m):
+        t -= res[n + j]
+    t /= N
+    for i in range(n):
+        res[i] -= t
+    for j in range(m):
+        res[n + j] += t
+    dinv = np.empty(N)
+    for i in range(n):
+        dinv[i] = 1.0 / r[i]
+    for j in range(m):
+        dinv[n + j] = 1.0 / c[j]
+    zr = res * dinv
+    p = zr.copy()
+    rz = 0.0
+    nr0 = 0.0
+    for q in range(N):
+        rz += res[q] * zr[q]
+        nr0 += res[q] * res[q]
+    nr0 = math.sqrt(nr0)
+    Hp = np.empty(N)
+    it = 0
+    if nr0 == 0.0:
+        return z, 0
+    for it in range(1, max_iter + 1):
+        _sparse_hess_mv(r, c, idx, val, p[:n], p[n:], Hp)
+        pHp = 0.0
+        for q in range(N):
+            pHp += p[q] * Hp[q]
+        if not (pHp > 0.0):
+            break
+        alpha = rz / pHp
+        nr = 0.0
+        for q in range(N):
+            z[q] += alpha * p[q]
+            res[q] -= alpha * Hp[q]
+            nr += res[q] * res[q]
+        if math.sqrt(nr) <= rtol * nr0:
+            break
+        rz_new = 0.0
+        for q in range(N):
+            zr[q] = res[q] * dinv[q]
+            rz_new += res[q] * zr[q]
+        beta = rz_new / rz
+        rz = rz_new
+        for q in range(N):
+            p[q] = zr[q] + beta * p[q]
+    return z, it
+
+
+@jit
+def _dual_row(M, f, g, reg, i):
+    inv = 1.0 / reg
+    fi = f[i]
+    s = 0.0
+    for j in range(M.shape[1]):
+        s += math.exp((fi + g[j] - M[i, j]) * inv)
+    return s
+
+
+@jit
+def plan_mass(M, f, g, reg):
+    """``sum_ij exp((f_i + g_j - M_ij) / reg)`` (the mass of the plan)."""
+    s = 0.0
+    for i in range(M.shape[0]):
+        s += _dual_row(M, f, g, reg, i)
+    return s
+
+
+@jit(parallel=True)
+def plan_mass_par(M, f, g, reg):
+    n = M.shape[0]
+    rows = np.empty(n)
+    for i in prange(n):
+        rows[i] = _dual_row(M, f, g, reg, i)
+    s = 0.0
+    for i in range(n):
+        s += rows[i]
+    return s

@@ -1,0 +1,200 @@
+"""Result type and input validation shared by every OT solver (no kernels)."""
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from scipy import sparse
+
+from ..utils._validation import check_memory
+
+__all__ = ["OTResult"]
+
+# Relative tolerance on the difference between the totals of ``a`` and ``b``.
+_MASS_RTOL = 1e-6
+
+
+class OTResult(NamedTuple):
+    """Result of every optimal-transport solver in :mod:`skot.ot`.
+
+    Attributes
+    ----------
+    plan : ndarray of shape (n, m) or scipy.sparse.csr_matrix
+        The transport plan; a CSR matrix when the caller asked for a sparse
+        plan (``sparse_plan=True``).
+    cost : float
+        Transport cost ``<plan, M>``, without any regularisation term.
+    f : ndarray of shape (n,)
+        Dual potential of the source points, in cost units. For entropic
+        solvers ``plan[i, j] = exp((f[i] + g[j] - M[i, j]) / reg)``; for
+        :func:`emd`, ``f[i] + g[j] <= M[i, j]`` with equality on the support
+        of the plan. Zero-mass rows get ``-inf`` (entropic solvers) or the
+        c-transform ``min_j M[i, j] - g[j]`` (:func:`emd`).
+    g : ndarray of shape (m,)
+        Dual potential of the target points (same conventions as ``f``).
+    n_iter : int
+        Iterations run (Sinkhorn iterations, Newton steps included, or
+        network-simplex pivots).
+    converged : bool
+        False when ``max_iter`` stopped the solver before its tolerance (or
+        optimality, for :func:`emd`) was reached.
+    marginal_error : float
+        L1 error of both marginals of the plan, ``|plan 1 - a|_1 +
+        |plan^T 1 - b|_1``.
+    """
+
+    plan: object
+    cost: float
+    f: np.ndarray
+    g: np.ndarray
+    n_iter: int
+    converged: bool
+    marginal_error: float
+
+
+def _is_empty(w):
+    if w is None:
+        return True
+    return isinstance(w, (list, tuple)) and len(w) == 0
+
+
+def check_masses(w, size, name):
+    """Return the masses ``w`` as float64 of length ``size`` (uniform when empty)."""
+    if _is_empty(w):
+        return np.full(size, 1.0 / size)
+    if sparse.issparse(w):
+        raise TypeError(f"{name} must be a dense 1-D array of masses, got a sparse matrix.")
+    if isinstance(w, numbers.Number):
+        raise TypeError(f"{name} must be a 1-D array of masses, got the scalar {w!r}.")
+    arr = np.asarray(w)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64)
+    if arr.ndim != 1 or arr.shape[0] != size:
+        raise ValueError(
+            f"{name} must have shape ({size},) to match M, got shape {arr.shape}."
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative, got min {arr.min()!r}.")
+    if arr.sum() <= 0:
+        raise ValueError(f"{name} has zero total mass: at least one mass must be positive.")
+    return arr
+
+
+def check_cost(M, name="M"):
+    """Return ``M`` as a C-contiguous float32/float64 2-D finite array."""
+    if sparse.issparse(M):
+        raise TypeError(f"{name} must be a dense cost matrix, got a sparse matrix.")
+    M = np.asarray(M)
+    if not (np.issubdtype(M.dtype, np.number) or M.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {M.dtype}.")
+    if M.dtype not in (np.float32, np.float64):
+        M = M.astype(np.float64)
+    if M.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (n, m) cost matrix, got shape {M.shape}.")
+    if M.shape[0] == 0 or M.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {M.shape}): it needs at least one row and column.")
+    if not np.isfinite(M).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return np.ascontiguousarray(M)
+
+
+def check_problem(a, b, M, *, balanced=True):
+    """Validate ``(a, b, M)``; ``b`` is rescaled to the total of ``a`` when balanced."""
+    M = check_cost(M)
+    n, m = M.shape
+    a = check_masses(a, n, "a")
+    b = check_masses(b, m, "b")
+    if balanced:
+        sa, sb = a.sum(), b.sum()
+        if abs(sa - sb) > _MASS_RTOL * max(sa, sb):
+            raise ValueError(
+                f"a and b must have the same total mass, got a.sum()={sa!r} and "
+                f"b.sum()={sb!r}; normalise them or use sinkhorn_unbalanced."
+            )
+        if sa != sb:
+            b = b * (sa / sb)
+    return a, b, M
+
+
+def check_reg(reg, name="reg"):
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number, got {reg!r}.")
+    reg = float(reg)
+    if not np.isfinite(reg) or reg <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {reg!r}.")
+    return reg
+
+
+def check_init(init, n, m):
+    """Validate a warm start ``(f, g)``; return float64 copies."""
+    if init is None:
+        return None
+    try:
+        f, g = init
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"init must be None or a pair (f, g) of potentials, got {type(init).__name__}."
+        ) from None
+    f = np.array(f, dtype=np.float64)
+    g = np.array(g, dtype=np.float64)
+    if f.shape != (n,) or g.shape != (m,):
+        raise ValueError(
+            f"init potentials must have shapes ({n},) and ({m},), got {f.shape} and {g.shape}."
+        )
+    if np.isnan(f).any() or np.isnan(g).any() or (f == np.inf).any() or (g == np.inf).any():
+        raise ValueError("init potentials contain NaN or +infinity.")
+    return f, g
+
+
+def check_init_support(f, g):
+    """Warm-start potentials restricted to the positive masses must be finite."""
+    if not (np.isfinite(f).all() and np.isfinite(g).all()):
+        raise ValueError(
+            "init potentials must be finite where the masses are positive (-inf is only "
+            "allowed for zero masses)."
+        )
+    return f, g
+
+
+def support(a, b):
+    """Indices of the positive masses and whether any mass is zero."""
+    ia = np.flatnonzero(a > 0)
+    ib = np.flatnonzero(b > 0)
+    return ia, ib, ia.shape[0] < a.shape[0] or ib.shape[0] < b.shape[0]
+
+
+def restrict(M, ia, ib):
+    check_memory(ia.shape[0] * ib.shape[0] * M.itemsize,
+                 f"a {ia.shape[0]} x {ib.shape[0]} copy of the cost on the support")
+    return np.ascontiguousarray(M[np.ix_(ia, ib)])
+
+
+def expand_plan(P, ia, ib, n, m, sparse_plan):
+    """Put the plan of the support back into an (n, m) plan."""
+    if sparse_plan:
+        P = sparse.csr_matrix(P) if not sparse.issparse(P) else P.tocoo()
+        P = P.tocoo()
+        out = sparse.csr_matrix((P.data, (ia[P.row], ib[P.col])), shape=(n, m))
+        out.eliminate_zeros()
+        return out
+    out = np.zeros((n, m), dtype=np.float64)
+    out[np.ix_(ia, ib)] = P
+    return out
+
+
+def marginal_error(P, a, b):
+    """L1 error of both marginals of a dense or sparse plan."""
+    r = np.asarray(P.sum(axis=1)).ravel()
+    c = np.asarray(P.sum(axis=0)).ravel()
+    return float(np.abs(r - a).sum() + np.abs(c - b).sum())
+
+
+def plan_cost(P, M):
+    if sparse.issparse(P):
+        P = P.tocoo()
+        return float(np.dot(P.data, M[P.row, P.col]))
+    return float(np.vdot(P, M.astype(np.float64, copy=False)) if M.dtype != np.float64
+                 else np.vdot(P, M))

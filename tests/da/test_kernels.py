@@ -1,0 +1,74 @@
+"""The numba kernels of skot.da against loops (rerun with NUMBA_BOUNDSCHECK=1)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skot.da import _kernels as K
+
+from .._reference import da as ref
+
+pytestmark = pytest.mark.kernel
+
+
+@given(n=st.integers(1, 12), m=st.integers(1, 12), d=st.integers(1, 4),
+       seed=st.integers(0, 10_000))
+def test_nearest_rows(n, m, d, seed):
+    rng = np.random.RandomState(seed)
+    X, Y = rng.randn(n, d), rng.randn(m, d)
+    Y[m // 2] = Y[0]  # a tie: the first index wins
+    idx = np.empty(n, dtype=np.int64)
+    K.nearest_rows(X, Y, idx)
+    idx_par = np.empty(n, dtype=np.int64)
+    K.nearest_rows_par(X, Y, idx_par)
+    expected = [int(np.argmin(((Y - x) ** 2).sum(1))) for x in X]
+    assert idx.tolist() == expected
+    assert idx_par.tolist() == expected
+
+
+def test_nearest_rows_float32(dtype):
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(7, 3).astype(dtype), rng.randn(9, 3).astype(dtype)
+    idx = np.empty(7, dtype=np.int64)
+    K.nearest_rows(X, Y, idx)
+    mapped = np.zeros((9, 3))
+    out = ref.nearest_displacement(X, Y, mapped)
+    np.testing.assert_allclose(out, X - Y[idx], atol=1e-6)
+
+
+@given(n=st.integers(1, 8), m=st.integers(1, 10), reg=st.floats(1e-3, 10.0),
+       seed=st.integers(0, 10_000))
+def test_softmax_average(n, m, reg, seed):
+    rng = np.random.RandomState(seed)
+    X, Y = rng.randn(n, 2), rng.randn(m, 2)
+    g = rng.randn(m)
+    C = ref.sqeuclidean(X, Y)
+    out = np.empty((n, 2))
+    K.softmax_average(C, g, reg, Y, out)
+    out_par = np.empty((n, 2))
+    K.softmax_average_par(C, g, reg, Y, out_par)
+    expected = ref.entropic_map(X, Y, g, reg)
+    np.testing.assert_allclose(out, expected, atol=1e-10)
+    np.testing.assert_array_equal(out, out_par)
+    assert np.isfinite(out).all()
+
+
+def test_softmax_average_tiny_reg_does_not_overflow():
+    C = np.array([[0.0, 1000.0]])
+    out = np.empty((1, 1))
+    K.softmax_average(C, np.zeros(2), 1e-6, np.array([[1.0], [5.0]]), out)
+    assert out[0, 0] == 1.0
+
+
+def test_group_sums_and_norms():
+    rng = np.random.RandomState(0)
+    P = rng.rand(7, 5)
+    labels = np.array([0, 2, 1, 0, 2, 2, 1], dtype=np.int64)
+    sums = np.empty((3, 5))
+    norms = np.empty((3, 5))
+    K.group_sums(P, labels, 3, sums)
+    K.group_norms(P, labels, 3, norms)
+    for c in range(3):
+        np.testing.assert_allclose(sums[c], P[labels == c].sum(0))
+        np.testing.assert_allclose(norms[c], np.sqrt((P[labels == c] ** 2).sum(0)))

@@ -1,0 +1,150 @@
+"""Exact OT: network simplex against scipy HiGHS, POT and properties."""
+
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+
+from skot.ot import OTResult, cost_matrix, emd, emd2
+from tests._reference.ot import emd_linprog
+
+pytestmark = pytest.mark.kernel
+
+
+def _problem(n, m, seed, d=2, zeros=False):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = rng.normal(size=(m, d)) + 0.5
+    a = rng.random(n) + 0.1
+    b = rng.random(m) + 0.1
+    if zeros:
+        a[rng.random(n) < 0.3] = 0
+        b[rng.random(m) < 0.3] = 0
+        a[0] = b[0] = 1.0
+    a /= a.sum()
+    b /= b.sum()
+    return a, b, cost_matrix(X, Y, norm="max")
+
+
+def _check_optimality(res, a, b, M):
+    P = res.plan.toarray() if sparse.issparse(res.plan) else res.plan
+    assert (P >= 0).all()
+    np.testing.assert_allclose(P.sum(1), a, atol=1e-12)
+    np.testing.assert_allclose(P.sum(0), b, atol=1e-12)
+    viol = res.f[:, None] + res.g[None, :] - M
+    assert viol.max() < 1e-10
+    # complementary slackness: equality on the support
+    assert np.abs(viol[P > 0]).max() < 1e-10
+    # strong duality
+    assert abs(a @ res.f + b @ res.g - res.cost) < 1e-10
+    assert np.count_nonzero(P) <= M.shape[0] + M.shape[1] - 1
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 5), (6, 1), (7, 9), (25, 13), (40, 40)])
+def test_emd_matches_linprog(n, m):
+    a, b, M = _problem(n, m, n * 100 + m)
+    res = emd(a, b, M)
+    assert isinstance(res, OTResult)
+    ref, _ = emd_linprog(a, b, M)
+    assert res.converged
+    assert abs(res.cost - ref) <= 1e-10 * max(abs(ref), 1e-12) + 1e-14
+    assert res.marginal_error < 1e-12
+    _check_optimality(res, a, b, M)
+
+
+@pytest.mark.parametrize("n,m,d", [(60, 45, 2), (120, 120, 10), (300, 200, 2)])
+def test_emd_matches_pot(n, m, d):
+    ot = pytest.importorskip("ot")
+    a, b, M = _problem(n, m, n + m + d, d=d)
+    ref = ot.emd2(a, b, M, numItermax=10**8)
+    res = emd(a, b, M)
+    assert abs(res.cost - ref) <= 1e-10 * abs(ref)
+    assert abs(emd2(a, b, M) - ref) <= 1e-10 * abs(ref)
+    _check_optimality(res, a, b, M)
+
+
+def test_emd_integer_and_degenerate():
+    # assignment problem: uniform masses, many ties (degenerate pivots)
+    rng = np.random.default_rng(3)
+    M = rng.integers(0, 3, size=(30, 30)).astype(float)
+    res = emd(None, [], M)
+    ref, _ = emd_linprog(np.full(30, 1 / 30), np.full(30, 1 / 30), M)
+    assert abs(res.cost - ref) < 1e-12
+    _check_optimality(res, np.full(30, 1 / 30), np.full(30, 1 / 30), M)
+    # all-equal costs
+    res = emd([0.2, 0.8], [0.5, 0.5], np.ones((2, 2)))
+    assert res.cost == pytest.approx(1.0)
+
+
+def test_emd_negative_costs_and_float32():
+    a, b, M = _problem(15, 12, 4)
+    M = M - 0.5
+    res = emd(a, b, M)
+    ref, _ = emd_linprog(a, b, M)
+    assert abs(res.cost - ref) < 1e-12
+    res32 = emd(a, b, M.astype(np.float32))
+    ref32, _ = emd_linprog(a, b, M.astype(np.float32).astype(float))
+    assert abs(res32.cost - ref32) < 1e-10
+    assert res32.plan.dtype == np.float64
+
+
+def test_emd_zero_masses():
+    a, b, M = _problem(20, 15, 5, zeros=True)
+    res = emd(a, b, M)
+    ref, _ = emd_linprog(a, b, M)
+    assert abs(res.cost - ref) < 1e-12
+    assert (res.plan[a == 0] == 0).all() and (res.plan[:, b == 0] == 0).all()
+    _check_optimality(res, a, b, M)
+
+
+def test_emd_sparse_plan_and_readonly():
+    a, b, M = _problem(20, 30, 6)
+    M.setflags(write=False)
+    a.setflags(write=False)
+    dense = emd(a, b, M)
+    sp = emd(a, b, M, sparse_plan=True)
+    assert sparse.isspmatrix_csr(sp.plan) or sparse.issparse(sp.plan)
+    np.testing.assert_array_equal(sp.plan.toarray(), dense.plan)
+    assert sp.cost == dense.cost
+
+
+def test_emd_rescales_b_within_tolerance():
+    a, b, M = _problem(10, 10, 7)
+    res = emd(a, b * (1 + 1e-9), M)
+    assert res.marginal_error < 1e-8
+
+
+def test_emd_max_iter_warns():
+    a, b, M = _problem(30, 30, 8)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = emd(a, b, M, max_iter=3)
+    assert not res.converged
+    assert res.n_iter == 3
+    # still a feasible plan (the cost is an upper bound)
+    assert res.marginal_error < 1e-12
+    assert res.cost >= emd2(a, b, M) - 1e-12
+
+
+@given(
+    n=st.integers(1, 8),
+    m=st.integers(1, 8),
+    seed=st.integers(0, 10_000),
+    shift=st.floats(-5, 5),
+)
+def test_emd_properties(n, m, seed, shift):
+    a, b, M = _problem(n, m, seed)
+    res = emd(a, b, M)
+    ref, _ = emd_linprog(a, b, M)
+    assert abs(res.cost - ref) < 1e-11
+    # adding constants to rows and columns of M leaves the plan optimal
+    rng = np.random.default_rng(seed)
+    r = rng.normal(size=n) + shift
+    c = rng.normal(size=m)
+    res2 = emd(a, b, M + r[:, None] + c[None, :])
+    assert abs(res2.cost - (res.cost + a @ r + b @ c)) < 1e-10
+    # swapping a and b transposes the problem
+    res3 = emd(b, a, M.T)
+    assert abs(res3.cost - res.cost) < 1e-11
