@@ -118,7 +118,7 @@ def main():
     parser.add_argument("--reg", type=float, nargs="*", default=[1e-1, 1e-2, 1e-3])
     parser.add_argument("--dims", type=int, nargs="*", default=[2, 10])
     parser.add_argument("--tol", type=float, default=1e-6)
-    parser.add_argument("--max-iter", type=int, default=3000)
+    parser.add_argument("--max-iter", type=int, default=1000)
     parser.add_argument("--log-iters", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--no-emd", action="store_true")
