@@ -7,9 +7,10 @@ max |row sum - 1| < 1e-10 (POT: its own marginal test at 1e-10, checked every
 10 iterations, capped at 2,000 iterations; plain alternating is capped at 2,000
 iterations at n = 2000 and 300 at n = 5000 -- it needs about 2,200 at the narrow
 bandwidth -- and the cap is shown). Printed side by side:
-iterations, matrix-vector products, time, the time ratio to skot's fixed
-point (the default; > 1: slower than skot), and the final
-row- and column-sum errors (the quality figure).
+iterations, matrix-vector products, time, the time ratio to skot's
+(over-relaxed) fixed point (> 1: slower than it), and the final row- and
+column-sum errors (the quality figure). ``method="auto"`` picks Newton for a
+dense symmetric kernel and the fixed point for a sparse one.
 
 Also times SinkhornAffinity().fit (dense kernel construction, median
 bandwidth and scaling) at n = 5000. skot timings are the best of 3 runs.

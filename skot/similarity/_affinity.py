@@ -23,15 +23,28 @@ __all__ = ["SinkhornAffinity"]
 KERNELS = ("rbf", "precomputed")
 
 
-def _median_distance(D2):
-    """Median of the off-diagonal distances, from squared distances ``D2``."""
+def _sq_diameter_bound(X):
+    """An upper bound of the largest squared distance between rows of ``X``,
+    at most 4 times too large: ``4 max_i ||x_i - mean||²`` (O(n p))."""
+    Xc = np.asarray(X, dtype=np.float64)
+    Xc = Xc - Xc.mean(axis=0)
+    r2 = float(np.einsum("ij,ij->i", Xc, Xc).max()) if Xc.size else 0.0
+    # a relative margin for the rounding of the computed distances
+    return 4.0 * r2 * (1.0 + 1e-6)
+
+
+def _median_distance(D2, bound=0.0):
+    """Median of the off-diagonal distances, from squared distances ``D2``.
+
+    ``bound`` (> 0): an upper bound of ``D2``, which saves a pass.
+    """
     n = D2.shape[0]
     npairs = n * (n - 1) // 2
     if npairs == 0:
         return 0.0
     hi = npairs // 2
     lo = hi if npairs % 2 else hi - 1
-    a, b = _kernels().upper_order_stats(D2, lo, hi)
+    a, b = _kernels().upper_order_stats(D2, lo, hi, 0.0, float(bound))
     return 0.5 * (float(np.sqrt(a)) + float(np.sqrt(b)))
 
 
@@ -105,10 +118,12 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         For a sparse kNN kernel this may leave the graph without a doubly
         stochastic scaling (reported by an error).
     method : {"auto", "fixed_point", "newton"}, default="auto"
-        Scaling iteration: the symmetric fixed point ``d <- sqrt(d / (K d))``
-        (about 32 products to ``1e-10``) or Knight-Ruiz Newton-CG (10 to 12).
-        ``"auto"``: Newton for a dense kernel, the fixed point for a sparse
-        one (where Newton's extra vector work does not pay).
+        Scaling iteration: the over-relaxed symmetric fixed point
+        ``d <- d (d K d)^(-2/3)`` (20 to 30 products to ``1e-10``) or
+        Knight-Ruiz Newton-CG (10 to 12 on a dense kernel).
+        ``"auto"``: Newton for a dense kernel (1.3 to 2.5 times as fast),
+        the fixed point for a sparse one (where both take about the same
+        time).
     tol : float, default=1e-10
         Stop when every row sum of ``P`` is within ``tol`` of 1.
     max_iter : int, default=1000
@@ -211,14 +226,16 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                      f"the {n} x {n} {X.dtype.name} kernel matrix",
                      hint="Set n_neighbors for a sparse k-nearest-neighbour kernel.")
         D2 = pairwise_distances(X, metric="sqeuclidean", n_jobs=self.n_jobs)
+        bound = _sq_diameter_bound(X)
         if self.gamma is None:
-            gamma = _gamma_from_sigma(_median_distance(D2), X.shape[1])
+            gamma = _gamma_from_sigma(_median_distance(D2, bound), X.shape[1])
         else:
             gamma = float(self.gamma)
         # exp(-gamma d^2) underflows to 0 only beyond ~745 (float64) / ~103
-        # (float32); count the zeros only then (the existence check needs them).
+        # (float32); count the zeros only then (the existence check needs
+        # them). The bound spares a pass over D2 in the common case.
         limit = 100.0 if D2.dtype == np.float32 else 700.0
-        big = float(D2.max()) * gamma > limit
+        big = bound * gamma > limit and float(D2.max()) * gamma > limit
         K = _exp_neg(D2, gamma)
         nzero = int(n * n - np.count_nonzero(K)) if big else 0
         return K, gamma, nzero

@@ -26,40 +26,56 @@ from ..utils._numba import jit
 
 @jit
 def scan_dense(K):
-    """One tiled pass over a dense matrix.
+    """One pass over a dense matrix.
 
     Returns ``(finite, min_value, symmetric, min_diagonal, n_zero_offdiag)``;
     ``symmetric`` is only meaningful for square ``K`` (False otherwise), and
-    ``min_diagonal`` is ``inf`` for a non-square matrix.
+    ``min_diagonal`` is ``inf`` for a non-square matrix. A square matrix is
+    read once, in 64 x 64 tiles pairing ``K[i, j]`` with ``K[j, i]``, so the
+    symmetry test costs no second pass.
     """
     n, m = K.shape
     finite = True
     vmin = np.inf
-    symmetric = n == m
     dmin = np.inf
     nzero = 0
+    if n != m:
+        for i in range(n):
+            for j in range(m):
+                v = K[i, j]
+                if not np.isfinite(v):
+                    finite = False
+                vmin = min(vmin, v)
+                if i == j:
+                    dmin = min(dmin, v)
+                elif v == 0:
+                    nzero += 1
+        return finite, vmin, False, np.inf, nzero
+    symmetric = True
     for i in range(n):
-        for j in range(m):
-            v = K[i, j]
-            if not np.isfinite(v):
-                finite = False
-            vmin = min(vmin, v)
-            if i == j:
-                dmin = min(dmin, v)
-            elif v == 0:
-                nzero += 1
-    if symmetric:
-        bs = 64
-        for ib in range(0, n, bs):
-            if not symmetric:
-                break
-            ie = min(ib + bs, n)
-            for jb in range(ib, n, bs):
-                je = min(jb + bs, n)
-                for i in range(ib, ie):
-                    for j in range(max(jb, i + 1), je):
-                        if K[i, j] != K[j, i]:
-                            symmetric = False
+        v = K[i, i]
+        if not np.isfinite(v):
+            finite = False
+        vmin = min(vmin, v)
+        dmin = min(dmin, v)
+    bs = 64
+    for ib in range(0, n, bs):
+        ie = min(ib + bs, n)
+        for jb in range(ib, n, bs):
+            je = min(jb + bs, n)
+            for i in range(ib, ie):
+                for j in range(max(jb, i + 1), je):
+                    v = K[i, j]
+                    w = K[j, i]
+                    if not (np.isfinite(v) and np.isfinite(w)):
+                        finite = False
+                    vmin = min(vmin, min(v, w))
+                    if v == 0:
+                        nzero += 1
+                    if w == 0:
+                        nzero += 1
+                    if v != w:
+                        symmetric = False
     return finite, vmin, symmetric, dmin, nzero
 
 
@@ -70,23 +86,27 @@ def _bin(v, lo, scale, nb):
 
 
 @jit
-def upper_order_stats(D, k1, k2):
+def upper_order_stats(D, k1, k2, lo, hi):
     """The ``k1``-th and ``k2``-th smallest (0-based, ``k1 <= k2``) entries of
     the strict upper triangle of square ``D``, exactly, without copying it.
 
-    Three streaming passes: range, a 65536-bin histogram, then only the
-    entries of the bins holding the two ranks are gathered and sorted.
+    Streaming passes: the range (skipped when the caller gives a range
+    ``lo < hi`` -- any range works, values outside it are clamped into the
+    end bins, which keeps the binning monotone; a tight one gives small
+    bins), a 65536-bin histogram, then only the entries of the bins holding
+    the two ranks are gathered and sorted.
     """
     n = D.shape[0]
-    lo = np.inf
-    hi = -np.inf
-    for i in range(n):
-        for j in range(i + 1, n):
-            v = np.float64(D[i, j])
-            lo = min(lo, v)
-            hi = max(hi, v)
     if not hi > lo:
-        return lo, lo
+        lo = np.inf
+        hi = -np.inf
+        for i in range(n):
+            for j in range(i + 1, n):
+                v = np.float64(D[i, j])
+                lo = min(lo, v)
+                hi = max(hi, v)
+        if not hi > lo:
+            return lo, lo
     nb = 65536
     scale = nb / (hi - lo)
     hist = np.zeros(nb, dtype=np.int64)
@@ -519,3 +539,102 @@ def log_exp_batch_par(L, F, G, out):
     """As :func:`log_exp_batch`, batch items in parallel."""
     for b in prange(L.shape[0]):
         _exp_item(L, F, G, out, b)
+
+
+# ------------------------------------------------ Newton-CG inner loop (CSR)
+
+
+@jit
+def csr_newton_cg(indptr, indices, data, x, v, a, s, minv, z, Kxz, Sz, err, tol,
+                  check, target, zmin):
+    """Inner conjugate-gradient loop of one Knight-Ruiz Newton step, CSR ``K``.
+
+    Solves ``(D(x) K D(x) + D(v)) z = a + v`` approximately, preconditioned
+    by ``minv`` (inverse diagonal, 0 outside the support ``s``), starting at
+    ``z = 1_s``. ``v = x * (K x)``; ``z``, ``Kxz`` (= ``K (x z)``, on entry
+    ``K x``) and ``Sz`` (running sum of the magnitudes added to ``Kxz``) are
+    updated in place. Stops when the preconditioned linear residual
+    ``max |r| / a`` is at most ``target``, when the Newton residual
+    ``max |x z K(x z) - a| / a`` (tracked, no extra product) is at most ``tol``
+    (``check`` True), when it grows after having dropped below ``err``, on a
+    breakdown (``p.q <= 0``), or when a step would take an entry of ``z``
+    below ``zmin`` (the step is then shortened to keep ``z >= zmin``).
+
+    Serial; one CSR product per CG iteration, O(nnz + n) work in all.
+    Returns ``(n_products, last_linear_residual, last_newton_residual)``.
+    """
+    n = x.shape[0]
+    r = np.zeros(n)
+    y = np.zeros(n)
+    p = np.zeros(n)
+    q = np.zeros(n)
+    xp = np.zeros(n)
+    Kxp = np.zeros(n)
+    rho = 0.0
+    for i in range(n):
+        if s[i]:
+            r[i] = a[i] - v[i]
+            y[i] = minv[i] * r[i]
+            p[i] = y[i]
+            rho += r[i] * y[i]
+    best = np.inf
+    lin = np.inf
+    n_prod = 0
+    for _ in range(max(1, n)):
+        for i in range(n):
+            xp[i] = x[i] * p[i]
+        for i in range(n):
+            Kxp[i] = _csr_row_dot(indptr, indices, data, i, xp)
+        n_prod += 1
+        pq = 0.0
+        for i in range(n):
+            q[i] = x[i] * Kxp[i] + v[i] * p[i]
+            pq += p[i] * q[i]
+        if not pq > 0:
+            break
+        alpha = rho / pq
+        zlow = np.inf
+        for i in range(n):
+            if s[i]:
+                zlow = min(zlow, z[i] + alpha * p[i])
+        if zlow < zmin:
+            t = np.inf
+            for i in range(n):
+                st = alpha * p[i]
+                if s[i] and st < 0:
+                    t = min(t, (z[i] - zmin) / (-st))
+            t = min(max(t, 0.0), 1.0)
+            ta = t * alpha
+            for i in range(n):
+                z[i] += t * (alpha * p[i])
+                Kxz[i] += ta * Kxp[i]
+                Sz[i] += abs(ta * Kxp[i])
+            break
+        nonlin = 0.0
+        for i in range(n):
+            if s[i]:
+                e = abs(x[i] * (z[i] + alpha * p[i]) * (Kxz[i] + alpha * Kxp[i]) - a[i]) / a[i]
+                if e > nonlin or np.isnan(e):
+                    nonlin = e
+        if nonlin > best and best < err:
+            break
+        best = nonlin
+        lin = 0.0
+        for i in range(n):
+            z[i] += alpha * p[i]
+            Kxz[i] += alpha * Kxp[i]
+            Sz[i] += abs(alpha * Kxp[i])
+            r[i] -= alpha * q[i]
+            if s[i]:
+                lin = max(lin, abs(r[i]) / a[i])
+        if lin <= target or (check and nonlin <= tol):
+            break
+        rho_new = 0.0
+        for i in range(n):
+            y[i] = minv[i] * r[i]
+            rho_new += r[i] * y[i]
+        beta = rho_new / rho
+        for i in range(n):
+            p[i] = y[i] + beta * p[i]
+        rho = rho_new
+    return n_prod, lin, best

@@ -43,6 +43,20 @@ def symmetric_scaling(K, tol=1e-13, max_iter=100_000):
     return np.array(d)
 
 
+def symmetric_steps(K, n_iter, omega=2.0 / 3.0):
+    """``n_iter`` over-relaxed steps ``d <- d * (1 / (d * K d)) ** omega`` from the
+    best constant start ``c 1`` (``c**2 * sum(K) = n``), with Python loops;
+    ``omega = 1/2`` is the classical ``d <- sqrt(d / (K d))``. Returns ``d``.
+    """
+    K = [[float(x) for x in row] for row in np.asarray(K)]
+    n = len(K)
+    d = [math.sqrt(n / sum(sum(row) for row in K))] * n
+    for _ in range(n_iter):
+        Kd = [sum(K[i][j] * d[j] for j in range(n)) for i in range(n)]
+        d = [d[i] * (1.0 / (d[i] * Kd[i])) ** omega for i in range(n)]
+    return np.array(d)
+
+
 def rbf_kernel(X, Y, gamma):
     """``exp(-gamma ||x - y||^2)`` pair by pair."""
     return np.array([[math.exp(-gamma * sum((float(p) - float(q)) ** 2 for p, q in zip(x, y)))

@@ -77,6 +77,31 @@ def test_scan_dense(dtype):
     assert not k.scan_dense(np.ones((2, 3), dtype=dtype))[2]
 
 
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 130])
+def test_scan_dense_tiles_against_numpy(rng, n):
+    # The single tiled pass pairs K[i, j] with K[j, i]; every entry, on either
+    # side of a tile boundary, must be seen exactly once.
+    A = rng.rand(n, n)
+    A[A < 0.2] = 0.0
+    K = A + A.T
+    def expect(M):
+        off = ~np.eye(n, dtype=bool)
+        return (bool(np.isfinite(M).all()), M.min(), bool(np.array_equal(M, M.T)),
+                np.diagonal(M).min(), int((M[off] == 0).sum()))
+    assert k.scan_dense(K) == expect(K)
+    if n > 1:
+        for i, j in [(n - 1, 0), (n // 2, n // 2 - 1)]:
+            B = K.copy()
+            B[i, j] = -0.5  # lower triangle only: not symmetric, a new minimum
+            assert k.scan_dense(B) == expect(B)
+            B[i, j] = np.inf
+            assert not k.scan_dense(B)[0]
+    R = rng.rand(n, n + 3)
+    R[0, -1] = 0.0
+    assert k.scan_dense(R)[:3] == (True, 0.0, False)
+    assert k.scan_dense(R)[4] == int((R == 0).sum())
+
+
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_log_batch_serial_parallel_same_bits(rng, symmetric):
     L = rng.randn(3, 6, 6)
@@ -120,5 +145,87 @@ def test_upper_order_stats(rng):
         vals = np.sort(D[np.triu_indices(n, 1)])
         for k1, k2 in ((0, 0), (len(vals) // 2 - (len(vals) > 1), len(vals) // 2),
                        (len(vals) - 1, len(vals) - 1)):
-            assert k.upper_order_stats(D, k1, k2) == (vals[k1], vals[k2])
-    assert k.upper_order_stats(np.ones((4, 4)), 2, 3) == (1.0, 1.0)
+            assert k.upper_order_stats(D, k1, k2, 0.0, 0.0) == (vals[k1], vals[k2])
+    assert k.upper_order_stats(np.ones((4, 4)), 2, 3, 0.0, 0.0) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize("rng_", [(0.0, 2.0), (-5.0, 100.0), (0.5, 1.0), (0.0, 1e-9)])
+def test_upper_order_stats_given_range(rng, rng_):
+    # Any given range gives the exact order statistics: a loose one has wider
+    # bins, one narrower than the data clamps values into the end bins.
+    D = rng.rand(40, 40)
+    D = np.round(D + D.T, 3)
+    vals = np.sort(D[np.triu_indices(40, 1)])
+    for k1, k2 in ((0, 1), (389, 390), (779, 779)):
+        assert k.upper_order_stats(D, k1, k2, *rng_) == (vals[k1], vals[k2])
+
+
+def test_sq_diameter_bound(rng):
+    from skot.similarity._affinity import _sq_diameter_bound
+
+    X = rng.randn(50, 3) * [1.0, 10.0, 0.1]
+    D2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    b = _sq_diameter_bound(X)
+    assert D2.max() <= b <= 4.0001 * D2.max()
+
+
+def _newton_system(rng, n=30, zero_row=None):
+    A = sparse.random(n, n, density=0.2, random_state=rng, format="csr")
+    A = (A + A.T + sparse.identity(n)).tocsr()
+    if zero_row is not None:
+        A = A.tolil()
+        A[zero_row, :] = 0
+        A[:, zero_row] = 0
+        A = A.tocsr()
+    A.sort_indices()
+    s = np.asarray(A.sum(axis=1)).ravel() > 0
+    x = np.where(s, 0.5 + rng.rand(n), 0.0)
+    Kx = A @ x
+    v = x * Kx
+    a = np.where(s, 1.0, 0.0)
+    minv = np.zeros(n)
+    minv[s] = 1.0 / (x[s] ** 2 * A.diagonal()[s] + v[s])
+    return A, s, x, Kx, v, a, minv
+
+
+@pytest.mark.parametrize("zero_row", [None, 4])
+def test_csr_newton_cg_solves_the_newton_system(rng, zero_row):
+    A, s, x, Kx, v, a, minv = _newton_system(rng, zero_row=zero_row)
+    z, Kxz, Sz = s.astype(float), Kx.copy(), np.abs(Kx)
+    # err=0: never stop because the Newton residual grows (solve the linear system)
+    n_prod, lin, nonlin = k.csr_newton_cg(A.indptr, A.indices, A.data, x, v, a, s, minv,
+                                          z, Kxz, Sz, 0.0, 0.0, False, 1e-13, 1e-30)
+    assert 1 <= n_prod <= 30 and lin <= 1e-13
+    # (D(x) K D(x) + D(v)) z = a + v on the support, z = 0 outside
+    M = (x[:, None] * A.toarray() * x[None, :] + np.diag(v))[np.ix_(s, s)]
+    np.testing.assert_allclose(z[s], np.linalg.solve(M, (a + v)[s]), rtol=1e-10)
+    assert (z[~s] == 0).all()
+    # K (x z) is tracked through the products, without a fresh one
+    np.testing.assert_allclose(Kxz, A @ (x * z), rtol=1e-10, atol=1e-14)
+    assert (Sz >= np.abs(Kxz) - 1e-12).all()
+    assert nonlin == pytest.approx(np.max(np.abs(x * z * Kxz - a)[s] / a[s]), rel=1e-6,
+                                   abs=1e-14)
+
+
+def test_csr_newton_cg_stops_at_tol_and_keeps_z_above_zmin(rng):
+    from skot.similarity import sinkhorn_normalize
+
+    A, s, x, Kx, v, a, minv = _newton_system(rng)
+    # near the solution: stop as soon as the tracked Newton residual meets tol
+    xs = sinkhorn_normalize(A).row_scaling * (1 + 0.01 * rng.rand(A.shape[0]))
+    Kxs = A @ xs
+    vs = xs * Kxs
+    ms = 1.0 / (xs**2 * A.diagonal() + vs)
+    err0 = np.max(np.abs(vs - 1))
+    z, Kxz, Sz = np.ones(A.shape[0]), Kxs.copy(), np.abs(Kxs)
+    n_prod, lin, nonlin = k.csr_newton_cg(A.indptr, A.indices, A.data, xs, vs, a, s, ms,
+                                          z, Kxz, Sz, err0, 1e-3, True, 0.0, 1e-30)
+    assert n_prod >= 1 and nonlin <= 1e-3 < err0 and lin > 0
+    np.testing.assert_allclose(nonlin, np.max(np.abs(xs * z * Kxz - 1)), rtol=1e-6)
+    # a large zmin shortens the first step so that min z == zmin exactly
+    z, Kxz, Sz = s.astype(float), Kx.copy(), np.abs(Kx)
+    n_prod, _, _ = k.csr_newton_cg(A.indptr, A.indices, A.data, x, v, a, s, minv,
+                                   z, Kxz, Sz, np.inf, 0.0, False, 0.0, 0.999)
+    assert n_prod == 1
+    assert z.min() == pytest.approx(0.999, rel=1e-12) or z.min() >= 0.999
+    np.testing.assert_allclose(Kxz, A @ (x * z), rtol=1e-12)

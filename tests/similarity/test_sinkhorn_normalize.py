@@ -1,5 +1,6 @@
 """sinkhorn_normalize: correctness against references, properties and every error path."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -68,6 +69,67 @@ def test_matvec_counts_at_any_bandwidth(zero_diagonal):
         assert fp.n_matvec_ <= 40 and nt.n_matvec_ <= 12, (fp.n_matvec_, nt.n_matvec_)
         assert max(fp.scaling_error_, nt.scaling_error_) <= TOL
         np.testing.assert_allclose(fp.affinity_matrix_, nt.affinity_matrix_, atol=1e-10)
+
+
+@pytest.mark.parametrize("power", [1, 16])
+def test_knn_kernel_matvec_counts(power, capsys):
+    # The issue's sparse setting at a smaller n: symmetrised 15-NN Gaussian
+    # kernel plus I (its smallest eigenvalue is negative, about -0.15 after
+    # scaling). The over-relaxed fixed point needs about 30 products, not 44.
+    from sklearn.datasets import make_blobs
+
+    from skot.similarity import SinkhornAffinity
+
+    X, _ = make_blobs(1000, 10, centers=10, random_state=0)
+    K = SinkhornAffinity(n_neighbors=15)._knn_kernel(X)[0].power(power)
+    fp = sinkhorn_normalize(K, method="fixed_point")
+    nt = sinkhorn_normalize(K, method="newton", verbose=2)
+    assert fp.n_matvec <= 32 and nt.n_matvec <= 20, (fp.n_matvec, nt.n_matvec)
+    # the compiled CG loop reports its products per Newton step
+    out = capsys.readouterr().out
+    cg = [int(line.split("cg: ")[1].split()[0]) for line in out.splitlines() if "cg: " in line]
+    assert cg and sum(cg) < nt.n_matvec
+    assert max(fp.error, nt.error) <= TOL
+    _check_doubly(fp.matrix)
+    _check_doubly(nt.matrix)
+    np.testing.assert_allclose(fp.row_scaling, nt.row_scaling, rtol=1e-9)
+
+
+def test_fixed_point_steps_match_slow_reference():
+    # A fixed number of steps (tol=None) reproduces the over-relaxed update
+    # d <- d (d K d)^(-2/3) from the best constant start, step by step.
+    K = _gauss(n=12, scale=0.5)
+    for n_iter in (1, 2, 5):
+        res = sinkhorn_normalize(K, method="fixed_point", tol=None, max_iter=n_iter)
+        assert res.n_iter == n_iter and res.n_matvec == n_iter + 1
+        np.testing.assert_allclose(res.row_scaling, ref.symmetric_steps(K, n_iter),
+                                   rtol=1e-12)
+    # and converges to the classical fixed point's limit
+    np.testing.assert_allclose(sinkhorn_normalize(K, method="fixed_point").row_scaling,
+                               ref.symmetric_steps(K, 200, omega=0.5), rtol=1e-9)
+
+
+def test_fixed_point_falls_back_when_the_error_grows(monkeypatch, capsys):
+    # An over-relaxation far beyond the stable range (omega > 1 diverges
+    # linearly) makes the error grow; the iteration then falls back to the
+    # classical omega = 1/2 and still converges.
+    from skot.similarity import _sinkhorn_normalize as mod
+
+    K = _gauss(n=50, scale=0.5)
+    monkeypatch.setattr(mod, "_OMEGA", 1.9)
+    res = sinkhorn_normalize(K, method="fixed_point", verbose=1)
+    assert res.converged and res.error <= TOL
+    _check_doubly(res.matrix)
+    errs = [float(line.split("error=")[1].split(",")[0])
+            for line in capsys.readouterr().out.splitlines() if "error=" in line]
+    assert any(e1 > e0 for e0, e1 in itertools.pairwise(errs))  # it did grow once
+    monkeypatch.setattr(mod, "_OMEGA", 0.5)
+    classic = sinkhorn_normalize(K, method="fixed_point")
+    np.testing.assert_allclose(res.row_scaling, classic.row_scaling, rtol=1e-9)
+    monkeypatch.undo()
+    fast = sinkhorn_normalize(K, method="fixed_point")
+    assert fast.n_matvec < classic.n_matvec
+    np.testing.assert_allclose(fast.row_scaling, classic.row_scaling, rtol=1e-9)
 
 
 def test_matches_slow_reference():
