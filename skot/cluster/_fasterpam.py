@@ -38,43 +38,6 @@ NO_MEDOID = -1
 
 
 @jit
-def scan_matrix(D):
-    """One tiled pass over a square matrix.
-
-    Returns ``(finite, min_value, max_abs_diagonal, symmetric)``.
-    """
-    n = D.shape[0]
-    finite = True
-    vmin = np.inf
-    diag = 0.0
-    symmetric = True
-    bs = 64
-    for ib in range(0, n, bs):
-        ie = min(ib + bs, n)
-        for jb in range(ib, n, bs):
-            je = min(jb + bs, n)
-            for i in range(ib, ie):
-                for j in range(jb, je):
-                    v = D[i, j]
-                    if not np.isfinite(v):
-                        finite = False
-                    if v < vmin:
-                        vmin = v
-                    if j > i:
-                        u = D[j, i]
-                        if not np.isfinite(u):
-                            finite = False
-                        if u < vmin:
-                            vmin = u
-                        if u != v:
-                            symmetric = False
-                    elif j == i:
-                        if abs(v) > diag:
-                            diag = abs(v)
-    return finite, vmin, diag, symmetric
-
-
-@jit
 def weighted_row_sum(DT, j, w):
     """Sum over ``o != j`` of ``w[o] * DT[j, o]`` (the loss of medoid ``j`` alone)."""
     row = DT[j]

@@ -107,7 +107,10 @@ def _prepare(D, name="D", check=True):
     """
     D = check_square_matrix(D, name, check_values=False)
     if check:
-        finite, vmin, diag, symmetric = _kernels().scan_matrix(D)
+        from ..utils._matrix_kernels import scan_matrix
+
+        finite, vmin, symmetric, dmin, dmax, _ = scan_matrix(D)
+        diag = dmax if dmax > -dmin else dmin
         if not finite:
             raise ValueError(f"{name} contains NaN or infinity.")
         if vmin < 0:

@@ -24,61 +24,6 @@ from ..utils._numba import jit
 # ------------------------------------------------------------ scans
 
 
-@jit
-def scan_dense(K):
-    """One pass over a dense matrix.
-
-    Returns ``(finite, min_value, symmetric, min_diagonal, n_zero_offdiag)``;
-    ``symmetric`` is only meaningful for square ``K`` (False otherwise), and
-    ``min_diagonal`` is ``inf`` for a non-square matrix. A square matrix is
-    read once, in 64 x 64 tiles pairing ``K[i, j]`` with ``K[j, i]``, so the
-    symmetry test costs no second pass.
-    """
-    n, m = K.shape
-    finite = True
-    vmin = np.inf
-    dmin = np.inf
-    nzero = 0
-    if n != m:
-        for i in range(n):
-            for j in range(m):
-                v = K[i, j]
-                if not np.isfinite(v):
-                    finite = False
-                vmin = min(vmin, v)
-                if i == j:
-                    dmin = min(dmin, v)
-                elif v == 0:
-                    nzero += 1
-        return finite, vmin, False, np.inf, nzero
-    symmetric = True
-    for i in range(n):
-        v = K[i, i]
-        if not np.isfinite(v):
-            finite = False
-        vmin = min(vmin, v)
-        dmin = min(dmin, v)
-    bs = 64
-    for ib in range(0, n, bs):
-        ie = min(ib + bs, n)
-        for jb in range(ib, n, bs):
-            je = min(jb + bs, n)
-            for i in range(ib, ie):
-                for j in range(max(jb, i + 1), je):
-                    v = K[i, j]
-                    w = K[j, i]
-                    if not (np.isfinite(v) and np.isfinite(w)):
-                        finite = False
-                    vmin = min(vmin, min(v, w))
-                    if v == 0:
-                        nzero += 1
-                    if w == 0:
-                        nzero += 1
-                    if v != w:
-                        symmetric = False
-    return finite, vmin, symmetric, dmin, nzero
-
-
 @jit(inline="always")
 def _bin(v, lo, scale, nb):
     b = int((np.float64(v) - lo) * scale)

@@ -176,7 +176,9 @@ def _check_dense(K, name):
     if not K.flags.c_contiguous:
         check_memory(K.nbytes, f"a C-ordered copy of the {K.shape} matrix {name}")
         K = np.ascontiguousarray(K)
-    finite, vmin, symmetric, dmin, nzero = _kernels().scan_dense(K)
+    from ..utils._matrix_kernels import scan_matrix
+
+    finite, vmin, symmetric, dmin, _, nzero = scan_matrix(K)
     if not finite:
         raise ValueError(f"{name} contains NaN or infinity.")
     if vmin < 0:

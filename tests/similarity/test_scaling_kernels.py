@@ -66,42 +66,6 @@ def test_scaled_outputs(rng, dtype):
     np.testing.assert_allclose(data, A.multiply(np.outer(d, v)).tocsr().data, rtol=1e-13)
 
 
-def test_scan_dense(dtype):
-    K = np.array([[1.0, 2.0, 0.0], [2.0, 3.0, 4.0], [0.0, 4.0, 0.5]], dtype=dtype)
-    finite, vmin, sym, dmin, nzero = k.scan_dense(K)
-    assert finite and vmin == 0 and sym and dmin == 0.5 and nzero == 2
-    K[0, 1] = 7
-    assert not k.scan_dense(K)[2]
-    K[0, 0] = np.nan
-    assert not k.scan_dense(K)[0]
-    assert not k.scan_dense(np.ones((2, 3), dtype=dtype))[2]
-
-
-@pytest.mark.parametrize("n", [1, 63, 64, 65, 130])
-def test_scan_dense_tiles_against_numpy(rng, n):
-    # The single tiled pass pairs K[i, j] with K[j, i]; every entry, on either
-    # side of a tile boundary, must be seen exactly once.
-    A = rng.rand(n, n)
-    A[A < 0.2] = 0.0
-    K = A + A.T
-    def expect(M):
-        off = ~np.eye(n, dtype=bool)
-        return (bool(np.isfinite(M).all()), M.min(), bool(np.array_equal(M, M.T)),
-                np.diagonal(M).min(), int((M[off] == 0).sum()))
-    assert k.scan_dense(K) == expect(K)
-    if n > 1:
-        for i, j in [(n - 1, 0), (n // 2, n // 2 - 1)]:
-            B = K.copy()
-            B[i, j] = -0.5  # lower triangle only: not symmetric, a new minimum
-            assert k.scan_dense(B) == expect(B)
-            B[i, j] = np.inf
-            assert not k.scan_dense(B)[0]
-    R = rng.rand(n, n + 3)
-    R[0, -1] = 0.0
-    assert k.scan_dense(R)[:3] == (True, 0.0, False)
-    assert k.scan_dense(R)[4] == int((R == 0).sum())
-
-
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_log_batch_serial_parallel_same_bits(rng, symmetric):
     L = rng.randn(3, 6, 6)
