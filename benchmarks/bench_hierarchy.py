@@ -51,7 +51,11 @@ def _trim():
 
 
 def measure(func, *args, **kwargs):
-    """(result, seconds, peak resident growth in bytes or None)."""
+    """(result, seconds, peak resident growth in bytes or None, CPU seconds).
+
+    The CPU time (this process, all threads) is steadier than the wall time
+    on a loaded machine; for single-threaded tools the two agree when idle.
+    """
     _trim()
     peak_ok = True
     try:
@@ -60,11 +64,13 @@ def measure(func, *args, **kwargs):
     except OSError:
         peak_ok = False
     base = _status("VmRSS") if peak_ok else None
+    c0 = time.process_time()
     t0 = time.perf_counter()
     out = func(*args, **kwargs)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     peak = (_status("VmHWM") - base) if peak_ok and base is not None else None
-    return out, dt, peak
+    return out, dt, peak, cpu
 
 
 def _mib(b):
@@ -102,10 +108,10 @@ def bench_features(sizes, methods):
     from sklearn.datasets import make_blobs
     from sklearn.metrics import adjusted_rand_score
 
-    print("\n== linkage on make_blobs(n, 10 features): time [s], peak memory [MiB], "
-          "agreement with scipy ==")
+    print("\n== linkage on make_blobs(n, 10 features): wall and CPU time [s], peak memory "
+          "[MiB], agreement with scipy ==")
     header = f"{'n':>6} {'method':>9} {'tool':>12} {'time':>8} {'skot/tool':>9} " \
-             f"{'peak MiB':>9}  agreement"
+             f"{'cpu':>7} {'cpu ratio':>9} {'peak MiB':>9}  agreement"
     print(header)
     print("-" * len(header))
     Xw, _ = make_blobs(50, n_features=10, random_state=1)
@@ -118,19 +124,20 @@ def bench_features(sizes, methods):
         for method in methods:
             results = {}
             for name, f in _tools(method).items():
-                out, dt, peak = measure(f, X)
-                results[name] = (out, dt, peak)
+                results[name] = measure(f, X)
             Zs = results["scipy"][0]
             ref_cut = hierarchy.fcluster(Zs, 10, "maxclust")
             t_skot = results["skot"][1]
-            for name, (out, dt, peak) in results.items():
+            c_skot = results["skot"][3]
+            for name, (out, dt, peak, cpu) in results.items():
                 if name == "sklearn":
                     agree = f"ARI(10 clusters vs scipy) {adjusted_rand_score(ref_cut, out):.3f}"
                 else:
                     agree = f"max|dh| {np.max(np.abs(out[:, 2] - Zs[:, 2])):.1e}"
                 ratio = t_skot / dt if dt > 0 else float("nan")
+                cratio = c_skot / cpu if cpu > 0 else float("nan")
                 print(f"{n:>6} {method:>9} {name:>12} {dt:>8.3f} {ratio:>9.2f} "
-                      f"{_mib(peak):>9}  {agree}")
+                      f"{cpu:>7.3f} {cratio:>9.2f} {_mib(peak):>9}  {agree}")
                 rows.append((n, method, name, dt, peak))
     return rows
 
@@ -198,7 +205,7 @@ def bench_graphs(graphs):
             tools["sknetwork Paris() (degree)"] = lambda A=A: Paris().fit_predict(A)
         times = {}
         for name, f in tools.items():
-            out, dt, _ = measure(f)
+            out, dt, _, _ = measure(f)
             times[name] = dt
             if name.startswith("skot"):
                 accs = []
@@ -227,6 +234,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, nargs="*", help="sizes of the feature data")
     parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS)
     parser.add_argument("--no-graphs", action="store_true")
+    parser.add_argument("--big-graph", action="store_true",
+                        help="add the 1M-edge graph (implied by --full)")
     parser.add_argument("--no-features", action="store_true")
     args = parser.parse_args(argv)
     sizes = args.n or ([2000, 5000, 10000] if args.full else [2000])
@@ -241,7 +250,7 @@ def main(argv=None):
         graphs = [("paper: N=1600 a=(40,50,60,100)", paper),
                   ("harder: N=1600 a=(30,35,40,60)", harder),
                   ("N=5000, mean degree 20", _hsbm_for_degree(20))]
-        if args.full:
+        if args.full or args.big_graph:
             graphs.append(("N=5000, mean degree 425", _hsbm_for_degree(425)))
         for label, (A, _) in graphs:
             print(f"{label}: {A.shape[0]} nodes, {A.nnz // 2} edges, "

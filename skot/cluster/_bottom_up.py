@@ -111,17 +111,33 @@ def _check_adjacency(X):
     return A
 
 
-def _bethe_hessian(A):
+def _bethe_hessian(A, dense_correction=False):
+    """``H = (r^2 - 1) I + D - c r A`` and ``r``.
+
+    ``r = sqrt(<d^2>/<d> - 1)`` estimates ``sqrt(rho)``, with ``rho`` the
+    spectral radius of the non-backtracking matrix; ``c = 1`` is the
+    Bethe-Hessian. With ``dense_correction``, ``c = 1 / sqrt(1 - q)`` with
+    ``q = <d^2> / (n <d>)``, the mean edge probability seen from an edge end
+    (see :func:`bethe_hessian_clustering`).
+    """
     d = np.asarray(A.sum(axis=1)).ravel()
     s1 = d.sum()
+    n = A.shape[0]
     r = np.sqrt(max((d * d).sum() / s1 - 1.0, 1.0)) if s1 > 0 else 1.0
-    A.shape[0]
-    H = sparse.diags((r * r - 1.0) + d) - r * A
+    c = 1.0
+    if dense_correction and s1 > 0:
+        q = min((d * d).sum() / (n * s1), 0.99)
+        c = 1.0 / np.sqrt(1.0 - q)
+    H = sparse.diags((r * r - 1.0) + d) - (c * r) * A
     return H.tocsr(), r
 
 
-def _smallest_eigh(H, k, rng):
-    """The ``k`` smallest eigenpairs of the symmetric sparse ``H``, ascending."""
+def _smallest_eigh(H, k, rng, tol=0.0):
+    """The ``k`` smallest eigenpairs of the symmetric sparse ``H``, ascending.
+
+    ``tol`` is ARPACK's relative tolerance (0: machine precision); the dense
+    path ignores it.
+    """
     from scipy.linalg import eigh
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
@@ -131,7 +147,7 @@ def _smallest_eigh(H, k, rng):
     v0 = rng.uniform(-1.0, 1.0, n)
     try:
         vals, vecs = eigsh(H, k=k, which="SA", v0=v0, ncv=min(n, max(2 * k + 1, 20)),
-                           maxiter=50 * n)
+                           maxiter=50 * n, tol=tol)
     except ArpackNoConvergence:  # pragma: no cover - fall back on dense
         return eigh(H.toarray(), subset_by_index=(0, k - 1))
     order = np.argsort(vals, kind="stable")
@@ -142,27 +158,39 @@ def bethe_hessian_clustering(A, n_clusters, rng, n_init=10):
     """Spectral communities of a graph from its Bethe-Hessian.
 
     ``H_r = (r^2 - 1) I + D - r A`` with ``r = sqrt(<d^2>/<d> - 1)`` (Saade,
-    Krzakala & Zdeborova 2014). With ``n_clusters="auto"`` the number of
-    communities is the number of negative eigenvalues of ``H_r``. The rows of
-    the eigenvectors of the ``K`` smallest eigenvalues, normalised, go to
-    k-means.
+    Krzakala & Zdeborova 2014). The rows of the eigenvectors of the ``K``
+    smallest eigenvalues, normalised, go to k-means.
+
+    With ``n_clusters="auto"``, ``K`` is the number of eigenvalues of the
+    regularised normalised adjacency ``L = D_r^{-1/2} A D_r^{-1/2}``
+    (``D_r = D + (r^2 - 1) I``) above the edge of its random bulk (Dall'Amico,
+    Couillet & Tremblay 2021), counted as the negative eigenvalues of
+    ``D_r - A / tau`` (Sylvester's law of inertia), whose eigenvectors then
+    give the embedding. The sparse-graph edge is ``tau = 1 / r``; the fluctuations
+    of an edge of probability ``p`` have variance ``p (1 - p)``, not ``p``,
+    so on dense graphs the edge is ``tau = sqrt(1 - q) / r`` with ``q`` the
+    mean edge probability ``<d^2> / (n <d>)``; ``q -> 0`` gives back the
+    sparse count. The eigenvalues are computed ten at a time (doubling) to a
+    relative tolerance of 1e-3, enough for their signs: the bulk eigenvalues
+    that only confirm the count converge slowly to full precision.
 
     Returns ``(labels, K, eigenvalues)``.
     """
     from sklearn.cluster import KMeans
 
     n = A.shape[0]
-    H, _ = _bethe_hessian(A)
     if n_clusters == "auto":
+        H, _ = _bethe_hessian(A, dense_correction=True)
         cap = min(n - 1, _AUTO_MAX_CLUSTERS) if n > 1 else 1
-        k = min(cap, 8)
+        k = min(cap, 10)
         while True:
-            vals, vecs = _smallest_eigh(H, k, rng)
+            vals, vecs = _smallest_eigh(H, k, rng, tol=1e-3)
             if vals[-1] >= 0 or k >= cap:
                 break
             k = min(cap, 2 * k)
         K = max(1, int(np.sum(vals < 0)))
     else:
+        H, _ = _bethe_hessian(A)
         K = int(n_clusters)
         vals, vecs = _smallest_eigh(H, K, rng)
     if K == 1:
@@ -229,9 +257,9 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
     * ``metric="adjacency"``: the bottom-up algorithm of Dreveton, Kuroda,
       Grossglauser & Thiran for hierarchical communities. (1) The finest
       communities come from spectral clustering of the Bethe-Hessian, their
-      number given by ``n_initial_clusters`` or estimated from its negative
-      eigenvalues (``"auto"``); with ``n_initial_clusters=None`` every node
-      starts alone. (2) The communities are merged by average linkage on the
+      number given by ``n_initial_clusters`` or estimated from its spectrum
+      (``"auto"``: the eigenvalues outside the random bulk, see the User
+      Guide); with ``n_initial_clusters=None`` every node starts alone. (2) The communities are merged by average linkage on the
       inter-community edge density ``w(A, B) / (|A| |B|)``, sizes carried,
       up to the root.
 
@@ -309,6 +337,10 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
     first; the components are joined last, at height 1, in the order of
     their smallest community. Cuts into more clusters than components are
     then exact, cuts into fewer join components arbitrarily.
+
+    Graph ties (equal densities, frequent on unweighted graphs) go to the
+    lowest cluster id, as in Paris: the cuts at heights without a tie agree
+    with scikit-network's ``Paris(weights="uniform")``.
 
     References
     ----------

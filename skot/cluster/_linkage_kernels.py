@@ -281,13 +281,18 @@ def nn_chain_condensed(d, n, method, Z):
 
     ``d`` is overwritten. Rows are in the order found (sort by height, then
     :func:`label_tree`). On ties the previous chain element wins, then the
-    lowest index (scipy's convention).
+    lowest index (scipy's convention). The start of every row of ``d`` is
+    tabulated once (``off``), so the strided column reads and the update do
+    no index arithmetic beyond an addition.
     """
     size = np.ones(n)
     act = np.arange(n)  # active clusters, increasing
     m = n
     chain = np.empty(n, dtype=np.int64)
     clen = 0
+    off = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        off[i] = n * i - (i * (i + 1)) // 2 - i - 1
     for k in range(n - 1):
         if clen == 0:
             chain[0] = act[0]
@@ -302,18 +307,17 @@ def nn_chain_condensed(d, n, method, Z):
                 best = np.inf
             px = np.searchsorted(act[:m], x)
             # i < x: column x of the rows above (strided)
-            base = x - 1
             for t in range(px):
                 i = act[t]
-                v = float(d[(i * (2 * n - i - 3)) // 2 + base])
+                v = float(d[off[i] + x])
                 if v < best:
                     best = v
                     y = i
             # i > x: row x (contiguous)
-            off = n * x - (x * (x + 1)) // 2 - x - 1
+            o = off[x]
             for t in range(px + 1, m):
                 i = act[t]
-                v = float(d[off + i])
+                v = float(d[o + i])
                 if v < best:
                     best = v
                     y = i
@@ -333,17 +337,17 @@ def nn_chain_condensed(d, n, method, Z):
         m = _remove_sorted(act, m, x)
         size[x] = 0.0
         size[y] = nx_ + ny_
-        offx = n * x - (x * (x + 1)) // 2 - x - 1
-        offy = n * y - (y * (y + 1)) // 2 - y - 1
+        offx = off[x]
+        offy = off[y]
         for t in range(m):
             i = act[t]
             if i < x:
-                r = (i * (2 * n - i - 3)) // 2 - 1
+                r = off[i]
                 kx = r + x
                 ky = r + y
             elif i < y:
                 kx = offx + i
-                ky = (i * (2 * n - i - 3)) // 2 - 1 + y
+                ky = off[i] + y
             elif i > y:
                 kx = offx + i
                 ky = offy + i
@@ -819,6 +823,14 @@ def graph_average_linkage(indptr, indices, data, sizes):
     ``w(A, B) / (|A| |B|)``; the most similar pair is merged first
     (nearest-neighbour chain; the similarity is reducible).
 
+    Ties go to the lowest cluster id (the ``m`` initial clusters, then the
+    merged ones numbered ``m, m + 1, ...`` in order of creation), the chain
+    merging when that neighbour is the previous chain element; the chain
+    restarts at the lowest live id. These are the rules of Paris
+    (Bonald et al.), so on unweighted graphs, where ties abound, the tree is
+    the same as scikit-network's ``Paris(weights="uniform")`` up to that
+    code's float32 rounding of the similarities.
+
     Returns ``(Z, n_merges, roots)``: ``Z`` (m - 1, 4) holds in its first
     ``n_merges`` rows the merges with a positive similarity as slot rows
     ``(leaf of A, leaf of B, similarity, size)`` in the order found;
@@ -888,16 +900,13 @@ def graph_average_linkage(indptr, indices, data, sizes):
         sx = size[x]
         best = -1.0
         y = -1
-        if clen > 1 and mark[chain[clen - 2]]:
-            y = chain[clen - 2]
-            best = acc[y] / (sx * size[y])
         for t in range(nt):
             r = touched[t]
             ids[t] = r
             ws[t] = acc[r]
             mark[r] = False
             s = acc[r] / (sx * size[r])
-            if s > best or (s == best and r < y and (clen < 2 or y != chain[clen - 2])):
+            if s > best or (s == best and r < y):
                 best = s
                 y = r
         nb_len[x] = nt

@@ -121,3 +121,20 @@ def level_accuracy(true, pred):
     np.add.at(C, (p, t), 1)
     r, c = linear_sum_assignment(-C)
     return C[r, c].sum() / t.shape[0]
+
+
+def naive_spectral_count(A):
+    """Communities seen by the spectrum, by its definition (dense, small graphs).
+
+    Number of eigenvalues of ``L = D_r^{-1/2} A D_r^{-1/2}`` (``D_r = D +
+    (r^2 - 1) I``, ``r^2 = <d^2>/<d> - 1``) above the bulk edge
+    ``tau = sqrt((1 - q) / r^2)``, ``q = <d^2> / (n <d>)``.
+    """
+    A = np.asarray(A, dtype=float)
+    n = A.shape[0]
+    d = A.sum(axis=1)
+    rho = max((d * d).sum() / d.sum() - 1.0, 1.0)
+    q = min((d * d).sum() / (n * d.sum()), 0.99)
+    s = 1.0 / np.sqrt(d + rho - 1.0)
+    L = s[:, None] * A * s[None, :]
+    return int(np.sum(np.linalg.eigvalsh(L) > np.sqrt((1.0 - q) / rho)))

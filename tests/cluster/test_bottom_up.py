@@ -131,6 +131,37 @@ def test_graph_singletons_equal_paris_uniform(seed, density):
     assert sknetwork.__version__
 
 
+@pytest.mark.parametrize("graph", ["erdos-renyi", "hsbm"])
+def test_graph_singletons_unweighted_ties_like_paris(graph):
+    # unweighted graphs are full of ties: both break them towards the lowest
+    # cluster id, so every cut at a height without a tie agrees with Paris
+    pytest.importorskip("sknetwork")
+    from sknetwork.hierarchy import Paris, cut_straight
+
+    if graph == "hsbm":
+        A, _ = make_hierarchical_sbm(2, 2, 40, (3, 8, 30), random_state=0)
+    else:
+        rng = np.random.RandomState(0)
+        M = np.triu(rng.uniform(size=(150, 150)) < 0.2, 1)
+        A = sparse.csr_matrix((M + M.T).astype(float))
+    n = A.shape[0]
+    dendro = Paris(weights="uniform").fit_predict(A)
+    est = BottomUpClustering(metric="adjacency").fit(A)
+    h = dendro[:, 2]
+    untied = [k for k in range(2, n) if h[n - k - 1] < h[n - k] * (1 - 1e-5)]
+    assert len(untied) >= 10
+    for k in untied:
+        _same_partition(est.labels_at(n_clusters=k), cut_straight(dendro, n_clusters=k))
+    # the lowest id wins a tie, not the previous chain element: the chain
+    # 0 -> 5 -> 4 finds 5 and 1 equally close to 4 and goes on to 1
+    W = np.zeros((6, 6))
+    for i, j, w in [(0, 5, 1.0), (5, 4, 2.0), (4, 1, 2.0), (2, 3, 0.5)]:
+        W[i, j] = W[j, i] = w
+    est = BottomUpClustering(metric="adjacency").fit(W)
+    np.testing.assert_array_equal(est.children_[0], [1, 4])
+    assert sorted(Paris(weights="uniform").fit_predict(W)[0, :2]) == [1, 4]
+
+
 def test_graph_equals_naive_reference():
     W = _random_weighted_graph(25, 0.4, 3)
     est = BottomUpClustering(metric="adjacency").fit(W)
@@ -180,6 +211,36 @@ def test_hsbm_ternary_small():
     for true in levels:
         pred = est.labels_at(n_clusters=len(np.unique(true)))
         assert ref.level_accuracy(true, pred) >= 0.99
+
+
+def test_auto_count_equals_reference_definition():
+    # dense path (n <= 600) and sparse path (n > 600), sparse and denser graphs
+    counts = []
+    for depth, block, a, seed in [(2, 40, (5, 6, 9), 1), (2, 40, (3, 8, 30), 0),
+                                  (3, 80, (15, 20, 25, 45), 2)]:
+        A, _ = make_hierarchical_sbm(depth, 2, block, a, random_state=seed)
+        est = BottomUpClustering(n_clusters=1, metric="adjacency",
+                                 n_initial_clusters="auto", random_state=0).fit(A)
+        counts.append(est.n_initial_clusters_)
+        assert est.n_initial_clusters_ == ref.naive_spectral_count(A.toarray())
+    # too weak a structure: one community; the 8 blocks of the last graph
+    assert counts[0] == 1 and counts[-1] == 8
+
+
+def test_auto_dense_correction_sees_more_levels():
+    # the harder HSBM setting: the sparse-graph count (negative eigenvalues of
+    # H_r) sees 4 communities, the bulk edge corrected for density 6
+    from skot.cluster._bottom_up import _bethe_hessian
+
+    A, levels = make_hierarchical_sbm(3, 2, 200, (30, 35, 40, 60), random_state=0)
+    H, _ = _bethe_hessian(A)
+    assert np.sum(np.linalg.eigvalsh(H.toarray())[:20] < 0) == 4
+    est = BottomUpClustering(metric="adjacency", n_initial_clusters="auto",
+                             random_state=0).fit(A)
+    assert est.n_initial_clusters_ == 6
+    for true in levels[:2]:
+        pred = est.labels_at(n_clusters=len(np.unique(true)))
+        assert ref.level_accuracy(true, pred) >= 0.95
 
 
 def test_graph_dense_sparse_random_state():
