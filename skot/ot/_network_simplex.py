@@ -94,32 +94,43 @@ def _is_tree_arc(k, i, jn, parent, arc):
 
 @jit
 def _price(M, n, m, pi, parent, arc, start, block, eps):
-    """Block search from arc ``start``; return (entering arc or -1, next start)."""
+    """Block search from arc ``start``; return (entering arc or -1, next start).
+
+    Arcs are scanned row by row in segments (no per-arc index bookkeeping:
+    the inner loop is one load of ``M``, one of the sink potential and a
+    compare); after every ``block`` arcs the best candidate so far enters.
+    """
     total = n * m
     i = start // m
-    j = start % m
+    j0 = start % m
     best = -eps
     best_k = -1
     cnt = 0
-    for step in range(total):
-        rc = M[i, j] + pi[i] - pi[n + j]
-        if rc < best:
-            k = i * m + j
-            if not _is_tree_arc(k, i, n + j, parent, arc):
-                best = rc
-                best_k = k
-        j += 1
-        if j == m:
-            j = 0
+    scanned = 0
+    while scanned < total:
+        j1 = min(m, j0 + min(block - cnt, total - scanned))
+        pii = pi[i]
+        for j in range(j0, j1):
+            rc = M[i, j] + pii - pi[n + j]
+            if rc < best:
+                k = i * m + j
+                if not _is_tree_arc(k, i, n + j, parent, arc):
+                    best = rc
+                    best_k = k
+        seg = j1 - j0
+        scanned += seg
+        cnt += seg
+        j0 = j1
+        if j0 == m:
+            j0 = 0
             i += 1
             if i == n:
                 i = 0
-        cnt += 1
         if cnt == block:
             if best_k >= 0:
-                return best_k, i * m + j
+                return best_k, i * m + j0
             cnt = 0
-    return best_k, i * m + j
+    return best_k, i * m + j0
 
 
 @jit

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..utils._numba import numba_threads
+from ..utils._numba import effective_n_threads
 from ._cost import _as_points
 from ._utils import OTResult, check_init, check_init_support, check_masses, check_reg
 
@@ -36,12 +36,31 @@ def _points(X, Y):
     return np.ascontiguousarray(X), np.ascontiguousarray(Y)
 
 
-def _divisor(X, Y, code, norm, parallel):
+def _prepared(X, Y):
+    """Centred float64 copies and squared norms (inputs of the BLAS engine)."""
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    n, m = X.shape[0], Y.shape[0]
+    if n + m:
+        mu = (X.sum(axis=0) + Y.sum(axis=0)) / (n + m)
+        X = X - mu
+        Y = Y - mu
+    X = np.ascontiguousarray(X)
+    Y = np.ascontiguousarray(Y)
+    return X, Y, np.einsum("ij,ij->i", X, X), np.einsum("ij,ij->i", Y, Y)
+
+
+def _divisor(X, Y, code, norm, parallel, prepared=None, n_threads=None):
     if norm is None:
         return 1.0
     if isinstance(norm, str):
-        K = _k()
-        mx = (K.online_max_cost_par if parallel else K.online_max_cost)(X, Y, code)
+        from threadpoolctl import threadpool_limits
+
+        Xc, Yc, sqX, sqY = prepared if prepared is not None else _prepared(X, Y)
+        if n_threads is None:
+            n_threads = 2 if parallel else 1
+        with threadpool_limits(limits=1, user_api="blas"):
+            mx = _k().blas_max_cost(Xc, Yc, sqX, sqY, code, n_threads)
         return float(mx) if mx > 0 else 1.0
     return float(norm)
 
@@ -71,10 +90,12 @@ def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=Non
     r"""Log-domain Sinkhorn between point clouds without storing the cost or the plan.
 
     Every half-iteration recomputes the costs :math:`C_{ij} = c(x_i, y_j) /
-    s` on the fly in the fused log-sum-exp pass of :func:`sinkhorn` (method
-    ``"log"``), so memory is :math:`O(n + m)`: large clouds (e.g. 100,000
-    points a side) fit where an :math:`n \times m` matrix would not. The plan
-    is available block-wise through :func:`online_plan_rows`.
+    s` on the fly, block by block (one matrix product per block of rows and
+    chunk of columns, then a stabilised log-sum-exp), so memory is
+    :math:`O(n + m)` plus a bounded buffer: large clouds (e.g. 100,000
+    points a side) fit where an :math:`n \times m` matrix would not. The
+    iterations are those of :func:`sinkhorn` (method ``"log"``). The plan is
+    available block-wise through :func:`online_plan_rows`.
 
     Read more in the :ref:`User Guide <ot>`.
 
@@ -150,29 +171,39 @@ def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=Non
     else:
         f, g = check_init_support(init[0][ia].copy(), init[1][ib].copy())
     K = _k()
-    with numba_threads(n_jobs) as n_threads:
-        parallel = n_threads > 1 and ia.size * ib.size >= _PARALLEL_MIN_SIZE
-        sinv = 1.0 / _divisor(Xs, Ys, code, norm, parallel)
-        step = K.online_row_step_par if parallel else K.online_row_step
+    from threadpoolctl import threadpool_limits
+
+    n_threads = effective_n_threads(n_jobs)
+    if ia.size * ib.size < _PARALLEL_MIN_SIZE:
+        n_threads = 1
+    Xc, Yc, sqX, sqY = _prepared(Xs, Ys)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sinv = 1.0 / _divisor(Xs, Ys, code, norm, False, (Xc, Yc, sqX, sqY), n_threads)
+        # stabilisers: the row (column) log-sum-exp of the previous half-step
+        tf = loga - f / reg
+        tg = logb - g / reg
         done = False
         it = 0
-        f_old = np.empty_like(f)
         while it < max_iter:
-            f_old[:] = f
-            err, _ = step(Xs, Ys, as_, loga, f, g, reg, 1.0, sinv, code)
+            lse = K.blas_lse_rows(Xc, Yc, sqX, sqY, g, tf, reg, sinv, code, n_threads)
+            err = float(np.abs(np.exp(f / reg + lse) - as_).sum())
             if verbose:
                 print(f"sinkhorn_online: iteration {it}, marginal error {err:.3e}")
             if err < tol:
-                f[:] = f_old
                 done = True
                 break
-            step(Ys, Xs, bs, logb, g, f, reg, 1.0, sinv, code)
+            f = reg * (loga - lse)
+            tf = lse
+            lse = K.blas_lse_rows(Yc, Xc, sqY, sqX, f, tg, reg, sinv, code, n_threads)
+            g = reg * (logb - lse)
+            tg = lse
             it += 1
-        stats = K.online_row_stats_par if parallel else K.online_row_stats
+        # final marginals and cost: one cost pass over the rows, the column
+        # sums from one more (fast) column log-sum-exp
         rs, rc = np.empty(ia.size), np.empty(ia.size)
-        cs, cc = np.empty(ib.size), np.empty(ib.size)
-        stats(Xs, Ys, f, g, reg, sinv, code, rs, rc)
-        stats(Ys, Xs, g, f, reg, sinv, code, cs, cc)
+        K.blas_row_stats(Xc, Yc, sqX, sqY, f, g, reg, sinv, code, n_threads, rs, rc)
+        lse = K.blas_lse_rows(Yc, Xc, sqY, sqX, f, tg, reg, sinv, code, n_threads)
+        cs = np.exp(g / reg + lse)
     err = float(np.abs(rs - as_).sum() + np.abs(cs - bs).sum()
                 + a.sum() - as_.sum() + b.sum() - bs.sum())
     ff = np.full(n, -np.inf)

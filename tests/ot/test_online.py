@@ -69,3 +69,42 @@ def test_online_errors_and_warning():
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = sinkhorn_online(X, Y, 1e-3, max_iter=2)
     assert not res.converged
+
+
+@pytest.mark.parametrize("code", [0, 1])
+@pytest.mark.parametrize("shift", [0.0, -800.0, 800.0])
+def test_blas_lse_rows_blocks_and_bad_stabiliser(code, shift):
+    # several row blocks and column chunks; a stabiliser far from the result
+    # (shift) forces the exact running-maximum path for every row
+    from skot.ot import _online_kernels as K
+    from skot.ot._online import _prepared
+
+    rng = np.random.default_rng(4)
+    X, Y = rng.random((300, 3)), rng.random((K._BLOCK_ELEMS // K._BLOCK_ROWS + 7, 3))
+    Xc, Yc, sqX, sqY = _prepared(X, Y)
+    g = rng.normal(size=Y.shape[0]) * 0.01
+    reg, s = 0.002, 0.4
+    C = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    if code == 1:
+        C = np.sqrt(C)
+    Z = (g[None, :] - s * C) / reg
+    zmax = Z.max(axis=1)
+    ref = zmax + np.log(np.exp(Z - zmax[:, None]).sum(axis=1))
+    t = ref + shift
+    for n_threads in (1, 2):
+        out = K.blas_lse_rows(Xc, Yc, sqX, sqY, g, t, reg, s, code, n_threads)
+        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-9)
+    assert np.isfinite(out).all()
+
+
+def test_online_small_reg_matches_dense():
+    X, Y = _clouds(70, 50, 2, 5)
+    for metric in ("sqeuclidean", "euclidean"):
+        M = cost_matrix(X, Y, metric=metric, norm="max")
+        dense = sinkhorn(None, None, M, 0.01, tol=1e-10, max_iter=20000)
+        res = sinkhorn_online(X, Y, 0.01, metric=metric, norm="max", tol=1e-10,
+                              max_iter=20000)
+        assert res.converged and dense.converged
+        P = online_plan_rows(X, Y, res.f, res.g, 0.01, metric=metric, norm="max")
+        np.testing.assert_allclose(P, dense.plan, atol=1e-9)
+        assert res.cost == pytest.approx(dense.cost, rel=1e-8)
