@@ -104,13 +104,15 @@ def find_best_swap(DT, j, w, removal_loss, near_i, near_d, seco_d, ploss):
     for o in range(row.shape[0]):
         doj = np.float64(row[o])
         sd = seco_d[o]
-        if doj < sd:
+        if doj < sd:  # rare for most candidates: keep the common path to two loads
             nd = near_d[o]
+            ni = near_i[o]
+            wo = w[o]
             if doj < nd:
-                acc += w[o] * (doj - nd)
-                ploss[near_i[o]] += w[o] * (nd - sd)
+                acc += wo * (doj - nd)
+                ploss[ni] += wo * (nd - sd)
             else:
-                ploss[near_i[o]] += w[o] * (doj - sd)
+                ploss[ni] += wo * (doj - sd)
     b = 0
     best = ploss[0]
     for m in range(1, k):
