@@ -50,6 +50,13 @@ _DA_CHECKS = (
     "check_pipeline_consistency",
     "check_positive_only_tag_during_fit",
     "check_readonly_memmap_input",
+    "check_all_zero_sample_weights_error",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weights_list",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_shape",
 )
 _DA_TRANSFORMER_CHECKS = _DA_CHECKS + (
     "check_global_output_transform_pandas",
@@ -65,6 +72,7 @@ _DA_CLASSIFIER_CHECKS = _DA_CHECKS + (
     "check_classifier_data_not_an_array",
     "check_classifiers_classes",
     "check_classifiers_one_label",
+    "check_classifiers_one_label_sample_weights",
     "check_classifiers_regression_target",
     "check_classifiers_train",
     "check_classifiers_train(readonly_memmap=True)",

@@ -6,6 +6,7 @@ the target domain and leaves target rows as they are; ``inverse_transform``
 does the converse.
 """
 
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._numba import effective_n_threads, numba_threads
-from ..utils._validation import check_memory
+from ..utils._validation import check_memory, check_nonnegative_weights
 from ._domain import (
     check_known_domains,
     check_sample_domain,
@@ -87,6 +88,30 @@ def apply_domains(estimator, X, sample_domain):
     return X, sd
 
 
+def domain_weights(sample_weight, source, name):
+    """Masses of the source and target rows from ``sample_weight``.
+
+    ``None`` gives ``(None, None)`` (uniform masses). Otherwise the weights of
+    each domain are normalised to sum to one; a domain whose weights are all
+    zero is an error.
+    """
+    if sample_weight is None:
+        return None, None
+    w = check_nonnegative_weights(sample_weight, source.shape[0], name="sample_weight",
+                                  allow_all_zero=True)
+    out = []
+    for mask, side in ((source, "source"), (~source, "target")):
+        wd = w[mask]
+        total = float(wd.sum())
+        if not total > 0:
+            raise ValueError(
+                f"{name}: the sample_weight of the {side} rows are all zero; at least "
+                f"one {side} row needs a positive weight."
+            )
+        out.append(wd / total)
+    return out[0], out[1]
+
+
 def source_labels(y, source, name, *, required):
     """The labels of the source rows; error when missing or partly masked."""
     if y is None:
@@ -128,16 +153,17 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     _requires_source_labels = False
 
-    def _fit(self, X, y, sample_domain):
+    def _fit(self, X, y, sample_domain, sample_weight=None):
         X, y, sd, source = fit_domains(self, X, y, sample_domain)
-        ys = source_labels(y, source, type(self).__name__,
-                           required=self._requires_source_labels)
-        self._fit_transport(X[source], X[~source], ys)
+        name = type(self).__name__
+        ys = source_labels(y, source, name, required=self._requires_source_labels)
+        ws, wt = domain_weights(sample_weight, source, name)
+        self._fit_transport(X[source], X[~source], ys, ws, wt)
         self.domains_ = np.unique(sd)
         return X, sd
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, sample_domain=None):
+    def fit(self, X, y=None, *, sample_weight=None, sample_domain=None):
         """Learn the transport from the source rows to the target rows.
 
         Parameters
@@ -146,6 +172,10 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Source and target rows stacked.
         y : array-like of shape (n_samples,), default=None
             Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows: the masses of the source and of
+            the target distribution, each normalised to sum to one. ``None``
+            gives every row of a domain the same mass.
         sample_domain : int or array-like of shape (n_samples,), default=None
             Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
             derives it from the label mask of ``y`` (masked rows are target).
@@ -155,11 +185,11 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted transporter.
         """
-        self._fit(X, y, sample_domain)
+        self._fit(X, y, sample_domain, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None, *, sample_domain=None):
+    def fit_transform(self, X, y=None, *, sample_weight=None, sample_domain=None):
         """Fit, then return the source rows transported and the target rows.
 
         Parameters
@@ -168,6 +198,9 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Source and target rows stacked.
         y : array-like of shape (n_samples,), default=None
             Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows (masses of each domain, see
+            :meth:`fit`).
         sample_domain : int or array-like of shape (n_samples,), default=None
             Domain of each row: ``>= 0`` source, ``< 0`` target.
 
@@ -177,7 +210,7 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Source rows mapped into the target domain (barycentric map),
             target rows unchanged, in the input order.
         """
-        X, sd = self._fit(X, y, sample_domain)
+        X, sd = self._fit(X, y, sample_domain, sample_weight)
         out = np.array(X, dtype=np.float64)
         source = sd >= 0
         out[source] = self._map_source(X[source], fitted=True)
@@ -249,6 +282,7 @@ class BaseCouplingTransport(BaseTransport):
         "norm": [StrOptions(NORMS), Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def _cost(self, A, B, divisor=None):
@@ -269,7 +303,7 @@ class BaseCouplingTransport(BaseTransport):
             return M, divisor
         return cost_matrix(A, B, metric=self.metric, norm=norm, n_jobs=self.n_jobs), None
 
-    def _fit_transport(self, Xs, Xt, ys):
+    def _fit_transport(self, Xs, Xt, ys, ws=None, wt=None):
         ns, nt = Xs.shape[0], Xt.shape[0]
         check_memory(
             3 * ns * nt * 8,
@@ -279,10 +313,18 @@ class BaseCouplingTransport(BaseTransport):
         Xs64 = np.ascontiguousarray(Xs, dtype=np.float64)
         Xt64 = np.ascontiguousarray(Xt, dtype=np.float64)
         M, self.cost_norm_ = self._cost(Xs64, Xt64)
-        a = np.full(ns, 1.0 / ns)
-        b = np.full(nt, 1.0 / nt)
+        a = np.full(ns, 1.0 / ns) if ws is None else np.asarray(ws, dtype=np.float64)
+        b = np.full(nt, 1.0 / nt) if wt is None else np.asarray(wt, dtype=np.float64)
+        start = time.perf_counter()
         res = self._solve(a, b, M, ys)
         P = np.asarray(res.plan, dtype=np.float64)
+        if self.verbose:
+            print(
+                f"{type(self).__name__}: {ns} source x {nt} target rows, "
+                f"{int(res.n_iter)} iterations, marginal error {float(res.marginal_error):.3e}, "
+                f"transport cost {float(res.cost):.6g}, converged={bool(res.converged)} "
+                f"({time.perf_counter() - start:.3f} s)"
+            )
         self.coupling_ = P
         self.cost_ = M
         self.transport_cost_ = float(res.cost)
@@ -319,44 +361,48 @@ class BaseCouplingTransport(BaseTransport):
 
     def _map_new(self, X, fit_rows, fit_mapped, other_rows, potential, source):
         """Out-of-sample map of new rows, in batches (maps computed once)."""
+        if self._out_of_sample() == "continuous":
+            if source:
+                def cost(A, B):
+                    return self._cost(A, B, self.cost_norm_)[0]
+            else:
+                def cost(A, B):
+                    return np.ascontiguousarray(self._cost(B, A, self.cost_norm_)[0].T)
+            return entropic_map(X, other_rows, potential, float(self.reg),
+                                batch_size=self.batch_size, metric=self.metric,
+                                divisor=self._cost_divisor(), log_norm=self._log_norm(),
+                                cost=cost,
+                                n_threads=self._n_threads(X.shape[0] * other_rows.shape[0]))
         K = _kernels()
         X = np.ascontiguousarray(X)
         out = np.empty((X.shape[0], X.shape[1]), dtype=np.float64)
-        continuous = self._out_of_sample() == "continuous"
-        other = np.ascontiguousarray(other_rows, dtype=np.float64)
         fit_rows = np.ascontiguousarray(fit_rows)
         bs = self.batch_size
         for start in range(0, X.shape[0], bs):
             xb = X[start:start + bs]
-            if continuous:
-                xb64 = np.ascontiguousarray(xb, dtype=np.float64)
-                if source:
-                    C, _ = self._cost(xb64, other, self.cost_norm_)
+            idx = np.empty(xb.shape[0], dtype=np.int64)
+            xb_c = np.ascontiguousarray(xb, dtype=fit_rows.dtype)
+            n_threads = self._n_threads(xb.shape[0] * fit_rows.shape[0] * X.shape[1])
+            with numba_threads(n_threads):
+                if n_threads > 1:
+                    K.nearest_rows_par(xb_c, fit_rows, idx)
                 else:
-                    C, _ = self._cost(other, xb64, self.cost_norm_)
-                    C = np.ascontiguousarray(C.T)
-                pot = np.ascontiguousarray(potential, dtype=np.float64)
-                n_threads = self._n_threads(C.size * (X.shape[1] + 1))
-                ob = np.empty((xb.shape[0], X.shape[1]), dtype=np.float64)
-                with numba_threads(n_threads):
-                    if n_threads > 1:
-                        K.softmax_average_par(C, pot, float(self.reg), other, ob)
-                    else:
-                        K.softmax_average(C, pot, float(self.reg), other, ob)
-                out[start:start + bs] = ob
-            else:
-                idx = np.empty(xb.shape[0], dtype=np.int64)
-                xb_c = np.ascontiguousarray(xb, dtype=fit_rows.dtype)
-                n_threads = self._n_threads(xb.shape[0] * fit_rows.shape[0] * X.shape[1])
-                with numba_threads(n_threads):
-                    if n_threads > 1:
-                        K.nearest_rows_par(xb_c, fit_rows, idx)
-                    else:
-                        K.nearest_rows(xb_c, fit_rows, idx)
-                out[start:start + bs] = (
-                    fit_mapped[idx] + xb.astype(np.float64) - fit_rows[idx].astype(np.float64)
-                )
+                    K.nearest_rows(xb_c, fit_rows, idx)
+            out[start:start + bs] = (
+                fit_mapped[idx] + xb.astype(np.float64) - fit_rows[idx].astype(np.float64)
+            )
         return out
+
+    def _cost_divisor(self):
+        """The number the ground cost is divided by (``None``: not divided)."""
+        if self.cost_norm_ is not None:
+            return float(self.cost_norm_)
+        if self.norm is not None and not isinstance(self.norm, str):
+            return float(self.norm)
+        return None
+
+    def _log_norm(self):
+        return self.norm if self.norm in ("log", "loglog") else None
 
     # -------------------------------------------------------------- labels
 
@@ -412,6 +458,111 @@ class BaseCouplingTransport(BaseTransport):
         check_is_fitted(self)
         y = self._labels_of(y, self.xt_.shape[0], "target")
         return _propagate(self.coupling_.T, y)
+
+
+_CONTROLLER = []
+
+
+def _blas_controller():
+    """One threadpoolctl controller per process (finding the libraries is slow)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+# Entries of one block of the entropic map (1 MiB of float64: stays in cache).
+_BLOCK_ENTRIES = 1 << 17
+
+
+def entropic_map(X, Y, g, reg, *, batch_size=1024, metric="sqeuclidean", divisor=None,
+                 log_norm=None, cost=None, n_threads=1):
+    """Entropic (Pooladian & Niles-Weed) map of the rows of ``X``.
+
+    ``T(x) = sum_j w_j(x) Y_j / sum_j w_j(x)`` with
+    ``w_j(x) = exp((g_j - c(x, Y_j)) / reg - max_k (...))``: a softmax over the
+    rows of ``Y``, max-subtracted so that no exponential overflows whatever
+    ``reg``. Rows of ``X`` go by blocks of at most ``batch_size`` rows (fewer
+    when ``Y`` is long, so that a block stays in cache): per block, the cost
+    (for the squared Euclidean and Euclidean metrics by one matrix product,
+    ``|x|^2 + |y|^2 - 2 x.y`` on rows centred on the mean of ``Y`` to limit
+    cancellation; otherwise by ``cost(block, Y)``), numpy's vectorised
+    exponential on the block, then one matrix product with ``Y``. For the
+    squared Euclidean cost without a log normalisation, ``|x|^2`` is constant
+    along a row and cancels in the softmax, so the logits are one matrix
+    product plus a row vector, ``x.(2 Y^T) / (div reg) + (g - |y|^2 / div) / reg``
+    (same centred rows). Memory:
+    one ``block x len(Y)`` float64 array per thread; work ``O(n m d)``.
+    Blocks are independent, so ``n_threads`` (threads over blocks, each with
+    a single BLAS thread) does not change the result.
+
+    ``divisor`` divides the cost, ``log_norm`` (``"log"``/``"loglog"``)
+    applies ``log(1 + C)`` once or twice (the normalisations of the fit).
+    """
+    n, d = X.shape
+    Y = np.asarray(Y, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    m = Y.shape[0]
+    out = np.empty((n, d), dtype=np.float64)
+    blas = metric in ("sqeuclidean", "euclidean")
+    # squared Euclidean, linear normalisation: |x|^2 is constant along a row, so
+    # it cancels in the softmax: logits = x.W + h with W = 2 Y^T / (div reg)
+    linear = metric == "sqeuclidean" and log_norm is None
+    if blas:
+        centre = Y.mean(axis=0)
+        Yc = Y - centre
+        y_sq = np.einsum("ij,ij->i", Yc, Yc)
+    inv_reg = 1.0 / reg
+    if linear:
+        div = 1.0 if divisor is None else float(divisor)
+        W = np.ascontiguousarray(Yc.T * (2.0 / (div * reg)))
+        h = (g - y_sq / div) * inv_reg
+    block = int(min(batch_size, max(8, _BLOCK_ENTRIES // max(m, 1))))
+
+    def one_block(start):
+        xb = np.asarray(X[start:start + block], dtype=np.float64)
+        if linear:
+            C = (xb - centre) @ W
+            C += h[None, :]
+        elif blas:
+            xc = xb - centre
+            C = xc @ Yc.T
+            C *= -2.0
+            C += np.einsum("ij,ij->i", xc, xc)[:, None]
+            C += y_sq[None, :]
+            np.maximum(C, 0.0, out=C)
+            if metric == "euclidean":
+                np.sqrt(C, out=C)
+            if log_norm is not None:
+                np.log1p(C, out=C)
+                if log_norm == "loglog":
+                    np.log1p(C, out=C)
+            if divisor is not None:
+                C /= divisor
+        else:
+            C = np.array(cost(np.ascontiguousarray(xb), Y), dtype=np.float64)
+        if not linear:
+            # logits (g_j - C_ij) / reg, in place
+            C -= g[None, :]
+            C *= -inv_reg
+        # max-subtracted exponentials
+        C -= C.max(axis=1, keepdims=True)
+        np.exp(C, out=C)
+        out[start:start + block] = (C @ Y) / C.sum(axis=1)[:, None]
+
+    starts = range(0, n, block)
+    # small matrix products: one BLAS thread each (threaded BLAS only adds overhead)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if n_threads > 1 and len(starts) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=n_threads) as pool:
+                list(pool.map(one_block, starts))
+        else:
+            for start in starts:
+                one_block(start)
+    return out
 
 
 def _same_rows(A, B):

@@ -1,14 +1,17 @@
 """Domain-adaptation classifiers built on the transporters."""
 
+import time
+from inspect import signature
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ._base import apply_domains, fit_domains, source_labels
+from ._base import apply_domains, domain_weights, fit_domains, source_labels
 from ._domain import masked_labels
 
 __all__ = ["DomainAdaptationClassifier", "OTLabelPropagation"]
@@ -38,6 +41,27 @@ def _propagation_has(attr):
         return est is None or hasattr(est, attr)
 
     return check
+
+
+def _accepts_weight(method):
+    try:
+        return "sample_weight" in signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _verbose_transport(transport, verbose):
+    """Raise the clone's ``verbose`` to the classifier's (never lower it)."""
+    params = transport.get_params(deep=False)
+    if verbose and "verbose" in params and (params["verbose"] or 0) < verbose:
+        transport.set_params(verbose=verbose)
+    return transport
+
+
+def _fit_weighted(estimator, X, y, sample_weight):
+    if sample_weight is not None and has_fit_parameter(estimator, "sample_weight"):
+        return estimator.fit(X, y, sample_weight=sample_weight)
+    return estimator.fit(X, y)
 
 
 def _labelled_accuracy(clf, X, y, sample_weight, sample_domain):
@@ -71,6 +95,9 @@ class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
     transport : transporter, default=None
         A skot transporter (e.g. :class:`SinkhornTransport`); ``None`` means
         ``SinkhornTransport()``.
+    verbose : int, default=0
+        ``> 0``: print the steps of fit with their times, and raise the
+        transport's ``verbose`` to this value (its solver's progress).
 
     Attributes
     ----------
@@ -119,14 +146,16 @@ class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "transport": [HasMethods(["fit", "transform"]), None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, estimator=None, transport=None):
+    def __init__(self, estimator=None, transport=None, *, verbose=0):
         self.estimator = estimator
         self.transport = transport
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, sample_domain=None):
+    def fit(self, X, y, *, sample_weight=None, sample_domain=None):
         """Fit the transport, then the estimator on the transported source rows.
 
         Parameters
@@ -135,6 +164,10 @@ class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
             Source and target rows stacked.
         y : array-like of shape (n_samples,)
             Labels; ``-1`` (or ``NaN``) marks unlabelled target rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows: passed to the transport (the
+            masses of each domain) and, for the labelled source rows, to the
+            estimator when its ``fit`` accepts ``sample_weight``.
         sample_domain : int or array-like of shape (n_samples,), default=None
             Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
             derives it from the label mask of ``y``.
@@ -163,10 +196,29 @@ class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
         transport = self.transport if self.transport is not None else SinkhornTransport()
         if not hasattr(transport, "fit_transform"):
             raise TypeError(f"transport must have fit_transform, got {transport!r}.")
-        self.transport_ = clone(transport)
-        Xm = self.transport_.fit_transform(X, y, sample_domain=sd)
+        domain_weights(sample_weight, source, name)  # validated before any work
+        self.transport_ = _verbose_transport(clone(transport), self.verbose)
+        start = time.perf_counter()
+        kw = {}
+        if sample_weight is not None:
+            if not _accepts_weight(self.transport_.fit_transform):
+                raise TypeError(
+                    f"{name}: sample_weight was given but the transport "
+                    f"{type(self.transport_).__name__}.fit_transform does not accept it."
+                )
+            kw["sample_weight"] = sample_weight
+        Xm = self.transport_.fit_transform(X, y, sample_domain=sd, **kw)
+        if self.verbose:
+            print(f"{name}: transport {type(self.transport_).__name__} fitted "
+                  f"({time.perf_counter() - start:.3f} s)")
+        start = time.perf_counter()
         est = self.estimator if self.estimator is not None else _default_estimator()
-        self.estimator_ = clone(est).fit(np.asarray(Xm)[labelled], ys)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[labelled]
+        self.estimator_ = _fit_weighted(clone(est), np.asarray(Xm)[labelled], ys, w)
+        if self.verbose:
+            print(f"{name}: estimator {type(self.estimator_).__name__} fitted on "
+                  f"{int(labelled.sum())} transported source rows "
+                  f"({time.perf_counter() - start:.3f} s)")
         self.classes_ = getattr(self.estimator_, "classes_", np.unique(ys))
         self.domains_ = np.unique(sd)
         return self
@@ -298,6 +350,9 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
         Classifier trained on the fitted target rows with their propagated
         labels and used for prediction; ``None`` predicts from the nearest
         fitted target row.
+    verbose : int, default=0
+        ``> 0``: print the steps of fit with their times, and raise the
+        transport's ``verbose`` to this value (its solver's progress).
 
     Attributes
     ----------
@@ -348,14 +403,16 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "transport": [HasMethods(["fit", "transform_labels"]), None],
         "estimator": [HasMethods(["fit", "predict"]), None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, transport=None, *, estimator=None):
+    def __init__(self, transport=None, *, estimator=None, verbose=0):
         self.transport = transport
         self.estimator = estimator
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, sample_domain=None):
+    def fit(self, X, y, *, sample_weight=None, sample_domain=None):
         """Fit the transport and propagate the source labels to the target rows.
 
         Parameters
@@ -365,6 +422,10 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Labels of every source row; ``-1`` (or ``NaN``) marks unlabelled
             target rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows: passed to the transport (the
+            masses of each domain) and, for the target rows, to
+            ``estimator`` when its ``fit`` accepts ``sample_weight``.
         sample_domain : int or array-like of shape (n_samples,), default=None
             Domain of each row: ``>= 0`` source, ``< 0`` target. ``None``
             derives it from the label mask of ``y``.
@@ -386,14 +447,31 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
         from ._transport import EMDTransport
 
         transport = self.transport if self.transport is not None else EMDTransport()
-        self.transport_ = clone(transport).fit(X, y, sample_domain=sd)
+        domain_weights(sample_weight, source, name)  # validated before any work
+        self.transport_ = _verbose_transport(clone(transport), self.verbose)
+        kw = {}
+        if sample_weight is not None:
+            if not _accepts_weight(self.transport_.fit):
+                raise TypeError(
+                    f"{name}: sample_weight was given but the transport "
+                    f"{type(self.transport_).__name__}.fit does not accept it."
+                )
+            kw["sample_weight"] = sample_weight
+        start = time.perf_counter()
+        self.transport_.fit(X, y, sample_domain=sd, **kw)
+        if self.verbose:
+            print(f"{name}: transport {type(self.transport_).__name__} fitted "
+                  f"({time.perf_counter() - start:.3f} s)")
         proba = self.transport_.transform_labels(ys)
         self.classes_ = np.unique(ys)
         self.label_distributions_ = proba
         self.transduction_ = self.classes_[np.argmax(proba, axis=1)]
         self._xt = np.ascontiguousarray(X[~source])
         if self.estimator is not None:
-            self.estimator_ = clone(self.estimator).fit(self._xt, self.transduction_)
+            w = (None if sample_weight is None
+                 else np.asarray(sample_weight, dtype=float)[~source])
+            self.estimator_ = _fit_weighted(clone(self.estimator), self._xt,
+                                            self.transduction_, w)
         else:
             self.estimator_ = None
         self.domains_ = np.unique(sd)

@@ -7,11 +7,6 @@ float64):
   the row of ``Y`` nearest to ``X[i]`` in squared Euclidean distance (the
   first one on ties). ``X`` (n, d), ``Y`` (m, d), ``idx`` int64 (n,), written
   in place. O(n m d), no n x m temporary.
-- ``softmax_average(C, g, reg, Y, out)`` / ``softmax_average_par``:
-  ``out[i] = sum_j w_ij Y[j] / sum_j w_ij`` with
-  ``w_ij = exp((g_j - C_ij) / reg - max_j(...))`` (max-subtracted, so no
-  overflow for small ``reg``). ``C`` (n, m), ``g`` (m,), ``Y`` (m, d),
-  ``out`` float64 (n, d), written in place. O(n m (d + 1)), n m exp calls.
 - ``group_sums(P, labels, n_classes, out)``: ``out[c, j] = sum_{i: labels_i = c} P_ij``
   (``out`` float64 (n_classes, m), overwritten). O(n m).
 - ``group_norms(P, labels, n_classes, out)``: ``out[c, j]`` = Euclidean norm
@@ -53,40 +48,6 @@ def nearest_rows(X, Y, idx):
 def nearest_rows_par(X, Y, idx):
     for i in prange(X.shape[0]):
         idx[i] = _nearest_one(X, Y, i)
-
-
-@jit
-def _softmax_row(C, g, reg, Y, out, i):
-    # logits into a row buffer, then one exp pass over contiguous memory
-    m, d = Y.shape
-    w = np.empty(m)
-    top = -np.inf
-    for j in range(m):
-        v = (np.float64(g[j]) - np.float64(C[i, j])) / reg
-        w[j] = v
-        top = max(top, v)
-    total = 0.0
-    for j in range(m):
-        e = np.exp(w[j] - top)
-        w[j] = e
-        total += e
-    for k in range(d):
-        acc = 0.0
-        for j in range(m):
-            acc += w[j] * np.float64(Y[j, k])
-        out[i, k] = acc / total
-
-
-@jit
-def softmax_average(C, g, reg, Y, out):
-    for i in range(C.shape[0]):
-        _softmax_row(C, g, reg, Y, out, i)
-
-
-@jit(parallel=True)
-def softmax_average_par(C, g, reg, Y, out):
-    for i in prange(C.shape[0]):
-        _softmax_row(C, g, reg, Y, out, i)
 
 
 @jit

@@ -34,7 +34,11 @@ _COMMON_DOC = """
         n_fitted`` per batch; the fitted maps are never recomputed).
     n_jobs : int, default=None
         Threads of the cost, solver and out-of-sample kernels (joblib
-        semantics). Results do not depend on it."""
+        semantics). Results do not depend on it.
+    verbose : int, default=0
+        ``> 0``: print the solver's progress after fit (iterations, marginal
+        error, transport cost, time); ``> 1``: also the solver's own
+        per-stage or per-iteration messages."""
 
 
 def _doc(cls):
@@ -114,12 +118,13 @@ class EMDTransport(BaseCouplingTransport):
     }
 
     def __init__(self, *, max_iter=None, metric="sqeuclidean", norm=None,
-                 batch_size=1024, n_jobs=None):
+                 batch_size=1024, n_jobs=None, verbose=0):
         self.max_iter = max_iter
         self.metric = metric
         self.norm = norm
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _solve(self, a, b, M, ys):
         from ..ot import emd
@@ -223,7 +228,7 @@ class SinkhornTransport(BaseCouplingTransport):
 
     def __init__(self, reg=1.0, *, method="scaling", max_iter=1000, tol=1e-8,
                  out_of_sample="continuous", metric="sqeuclidean", norm=None,
-                 batch_size=1024, n_jobs=None):
+                 batch_size=1024, n_jobs=None, verbose=0):
         self.reg = reg
         self.method = method
         self.max_iter = max_iter
@@ -233,6 +238,7 @@ class SinkhornTransport(BaseCouplingTransport):
         self.norm = norm
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _out_of_sample(self):
         return self.out_of_sample
@@ -241,7 +247,7 @@ class SinkhornTransport(BaseCouplingTransport):
         from ..ot import sinkhorn
 
         return sinkhorn(a, b, M, self.reg, method=self.method, max_iter=self.max_iter,
-                        tol=self.tol, n_jobs=self.n_jobs)
+                        tol=self.tol, n_jobs=self.n_jobs, verbose=self.verbose > 1)
 
 
 @_doc
@@ -330,7 +336,7 @@ class UnbalancedSinkhornTransport(BaseCouplingTransport):
     }
 
     def __init__(self, reg=1.0, reg_m=0.1, *, method="scaling", max_iter=1000, tol=1e-9,
-                 metric="sqeuclidean", norm=None, batch_size=1024, n_jobs=None):
+                 metric="sqeuclidean", norm=None, batch_size=1024, n_jobs=None, verbose=0):
         self.reg = reg
         self.reg_m = reg_m
         self.method = method
@@ -340,6 +346,7 @@ class UnbalancedSinkhornTransport(BaseCouplingTransport):
         self.norm = norm
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _solve(self, a, b, M, ys):
         from ..ot import sinkhorn_unbalanced
@@ -347,7 +354,7 @@ class UnbalancedSinkhornTransport(BaseCouplingTransport):
         # entropy relative to the product a b^T (POT's ot.da convention)
         return sinkhorn_unbalanced(a, b, M, self.reg, self.reg_m, method=self.method,
                                    reg_type="kl", max_iter=self.max_iter, tol=self.tol,
-                                   n_jobs=self.n_jobs)
+                                   n_jobs=self.n_jobs, verbose=self.verbose > 1)
 
 
 @_doc
@@ -459,7 +466,7 @@ class ClassRegularizedTransport(BaseCouplingTransport):
 
     def __init__(self, reg=1.0, reg_cl=0.1, *, penalty="lpl1", max_iter=10,
                  max_inner_iter=200, tol=1e-9, method="scaling", metric="sqeuclidean",
-                 norm=None, batch_size=1024, n_jobs=None):
+                 norm=None, batch_size=1024, n_jobs=None, verbose=0):
         self.reg = reg
         self.reg_cl = reg_cl
         self.penalty = penalty
@@ -471,6 +478,7 @@ class ClassRegularizedTransport(BaseCouplingTransport):
         self.norm = norm
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _inner(self, a, b, M):
         from ..ot import sinkhorn
@@ -516,9 +524,13 @@ def _lpl1_mm(est, a, b, M, labels, n_classes, K):
     sums = np.empty((n_classes, M.shape[1]))
     converged = True
     P = None
-    for _ in range(est.max_iter):
+    for it in range(est.max_iter):
         res = est._inner(a, b, M + est.reg_cl * W)
         converged &= bool(res.converged)
+        if est.verbose:
+            print(f"ClassRegularizedTransport[lpl1]: outer iteration {it + 1}, "
+                  f"{int(res.n_iter)} Sinkhorn iterations, marginal error "
+                  f"{float(res.marginal_error):.3e}")
         P = np.ascontiguousarray(res.plan)
         K.group_sums(P, labels, n_classes, sums)
         W = (_LPL1_P * (sums + _LPL1_EPS) ** (_LPL1_P - 1.0))[labels]
@@ -558,6 +570,9 @@ def _l1l2_gcg(est, a, b, M, labels, n_classes, K):
                              float(np.sum(delta * Mi)))
         G = G + alpha * delta
         change = abs(f_G - old)
+        if est.verbose:
+            print(f"ClassRegularizedTransport[l1l2]: outer iteration {it}, objective "
+                  f"{f_G:.10g}, step {alpha:.3g}, {int(res.n_iter)} Sinkhorn iterations")
         if (f_G != 0 and change / abs(f_G) < est.tol) or change < 1e-9:
             stopped = True
             break
@@ -618,6 +633,8 @@ class LinearTransport(BaseTransport):
         Added to the diagonal of both covariances.
     bias : bool, default=True
         Estimate and transport the means; ``False`` assumes centred data.
+    verbose : int, default=0
+        ``> 0``: print the fitted domains' sizes and the time after fit.
 
     Attributes
     ----------
@@ -662,17 +679,26 @@ class LinearTransport(BaseTransport):
     _parameter_constraints: dict = {
         "reg": [Interval(Real, 0, None, closed="left")],
         "bias": ["boolean"],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, reg=1e-8, *, bias=True):
+    def __init__(self, reg=1e-8, *, bias=True, verbose=0):
         self.reg = reg
         self.bias = bias
+        self.verbose = verbose
 
-    def _fit_transport(self, Xs, Xt, ys):
+    def _fit_transport(self, Xs, Xt, ys, ws=None, wt=None):
+        import time
+
+        start = time.perf_counter()
         Xs = np.asarray(Xs, dtype=np.float64)
         Xt = np.asarray(Xt, dtype=np.float64)
-        self.A_, self.B_ = _bures_map(Xs, Xt, self.reg, self.bias)
-        self.A1_, self.B1_ = _bures_map(Xt, Xs, self.reg, self.bias)
+        self.A_, self.B_ = _bures_map(Xs, Xt, self.reg, self.bias, ws, wt)
+        self.A1_, self.B1_ = _bures_map(Xt, Xs, self.reg, self.bias, wt, ws)
+        if self.verbose:
+            print(f"LinearTransport: Gaussian maps between {Xs.shape[0]} source and "
+                  f"{Xt.shape[0]} target rows in {Xs.shape[1]} dimensions "
+                  f"({time.perf_counter() - start:.3f} s)")
 
     def _map_source(self, Xs, fitted=None):
         return np.asarray(Xs, dtype=np.float64) @ self.A_ + self.B_
@@ -695,15 +721,18 @@ def _sym_sqrt(S, inverse=False):
     return (V * r) @ V.T
 
 
-def _bures_map(Xs, Xt, reg, bias):
+def _bures_map(Xs, Xt, reg, bias, ws=None, wt=None):
+    """Gaussian map source -> target; ``ws``/``wt``: row masses (sum 1) or None."""
     d = Xs.shape[1]
+    ws = np.full(Xs.shape[0], 1.0 / Xs.shape[0]) if ws is None else ws
+    wt = np.full(Xt.shape[0], 1.0 / Xt.shape[0]) if wt is None else wt
     if bias:
-        ms, mt = Xs.mean(axis=0), Xt.mean(axis=0)
+        ms, mt = ws @ Xs, wt @ Xt
         Xs, Xt = Xs - ms, Xt - mt
     else:
         ms = mt = np.zeros(d)
-    Cs = Xs.T @ Xs / Xs.shape[0] + reg * np.eye(d)
-    Ct = Xt.T @ Xt / Xt.shape[0] + reg * np.eye(d)
+    Cs = (Xs * ws[:, None]).T @ Xs + reg * np.eye(d)
+    Ct = (Xt * wt[:, None]).T @ Xt + reg * np.eye(d)
     Cs12 = _sym_sqrt(Cs)
     Cs_12 = _sym_sqrt(Cs, inverse=True)
     M0 = _sym_sqrt(Cs12 @ Ct @ Cs12)

@@ -98,3 +98,18 @@ def bures_map(Xs, Xt, reg=1e-8):
     Cs_12 = np.linalg.inv(Cs12)
     A = Cs_12 @ np.real(sqrtm(Cs12 @ Ct @ Cs12)) @ Cs_12
     return A, mt - ms @ A
+
+
+def weighted_bures_map(Xs, Xt, ws, wt, reg=1e-8):
+    """Gaussian OT map between the weighted Gaussians (weights normalised here)."""
+    ws = np.asarray(ws, float) / np.sum(ws)
+    wt = np.asarray(wt, float) / np.sum(wt)
+    d = Xs.shape[1]
+    ms = sum(w * x for w, x in zip(ws, Xs))
+    mt = sum(w * x for w, x in zip(wt, Xt))
+    Cs = sum(w * np.outer(x - ms, x - ms) for w, x in zip(ws, Xs)) + reg * np.eye(d)
+    Ct = sum(w * np.outer(x - mt, x - mt) for w, x in zip(wt, Xt)) + reg * np.eye(d)
+    Cs12 = np.real(sqrtm(Cs))
+    Cs_12 = np.linalg.inv(Cs12)
+    A = Cs_12 @ np.real(sqrtm(Cs12 @ Ct @ Cs12)) @ Cs_12
+    return A, mt - ms @ A

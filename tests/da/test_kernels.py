@@ -37,30 +37,6 @@ def test_nearest_rows_float32(dtype):
     np.testing.assert_allclose(out, X - Y[idx], atol=1e-6)
 
 
-@given(n=st.integers(1, 8), m=st.integers(1, 10), reg=st.floats(1e-3, 10.0),
-       seed=st.integers(0, 10_000))
-def test_softmax_average(n, m, reg, seed):
-    rng = np.random.RandomState(seed)
-    X, Y = rng.randn(n, 2), rng.randn(m, 2)
-    g = rng.randn(m)
-    C = ref.sqeuclidean(X, Y)
-    out = np.empty((n, 2))
-    K.softmax_average(C, g, reg, Y, out)
-    out_par = np.empty((n, 2))
-    K.softmax_average_par(C, g, reg, Y, out_par)
-    expected = ref.entropic_map(X, Y, g, reg)
-    np.testing.assert_allclose(out, expected, atol=1e-10)
-    np.testing.assert_array_equal(out, out_par)
-    assert np.isfinite(out).all()
-
-
-def test_softmax_average_tiny_reg_does_not_overflow():
-    C = np.array([[0.0, 1000.0]])
-    out = np.empty((1, 1))
-    K.softmax_average(C, np.zeros(2), 1e-6, np.array([[1.0], [5.0]]), out)
-    assert out[0, 0] == 1.0
-
-
 def test_group_sums_and_norms():
     rng = np.random.RandomState(0)
     P = rng.rand(7, 5)
