@@ -21,6 +21,30 @@ from ._sinkhorn_normalize import _kernels, _normalize_kernel
 __all__ = ["SinkhornAffinity"]
 
 KERNELS = ("rbf", "precomputed")
+# A precomputed kernel asymmetric by at most this (relative to its largest entry)
+# is taken as symmetric up to rounding, e.g. sklearn's rbf_kernel(X) after BLAS.
+_SYM_RTOL = 1e-10
+
+
+def _symmetrize_rounding(K):
+    """``(K + K.T) / 2`` when ``K`` is symmetric up to rounding, else ``K`` itself."""
+    if K.shape[0] != K.shape[1]:
+        return K
+    if sparse.issparse(K):
+        diff = abs(K - K.T)
+        if diff.nnz == 0 or diff.max() == 0:
+            return K
+        gap, scale = diff.max(), abs(K).max()
+    else:
+        from ..utils._matrix_kernels import scan_matrix
+
+        if scan_matrix(K)[2]:
+            return K
+        check_memory(2 * K.nbytes, f"a symmetrised copy of the {K.shape} kernel X")
+        gap, scale = np.abs(K - K.T).max(), np.abs(K).max()
+    if gap > _SYM_RTOL * scale:
+        return K  # genuinely asymmetric: the normaliser explains the error
+    return ((K + K.T) * 0.5).astype(K.dtype, copy=False)
 
 
 def _sq_diameter_bound(X):
@@ -101,7 +125,10 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ``"rbf"``: Gaussian kernel of the rows of ``X``. ``"precomputed"``:
         ``X`` is a square, symmetric, non-negative kernel matrix (dense or
         sparse) at fit time, and the kernel values between new and training
-        points, of shape (n_new, n_train), at transform time.
+        points, of shape (n_new, n_train), at transform time. A kernel that
+        is symmetric up to rounding (``|K - K.T| <= 1e-10 max|K|``, as
+        ``sklearn.metrics.pairwise.rbf_kernel(X)`` gives) is symmetrised on a
+        copy; a more asymmetric one is refused.
     gamma : float, default=None
         Kernel coefficient. ``None`` sets ``gamma_ = 1 / (2 sigma²)`` with
         ``sigma`` the median distance between training points (of the
@@ -302,7 +329,9 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                     "n_neighbors applies to kernel='rbf'; with kernel='precomputed' "
                     "pass a sparse kernel matrix instead."
                 )
-            K = X.copy() if self.zero_diagonal else X
+            K = _symmetrize_rounding(X)
+            if self.zero_diagonal and K is X:
+                K = X.copy()
             if self.zero_diagonal:
                 if sparse.issparse(K):
                     K = K.tolil()

@@ -278,3 +278,28 @@ def test_spectral_clustering_heteroskedastic_ari():
                 out.append(adjusted_rand_score(y, sc.fit_predict(A)))
     assert all(s > p + 0.2 for s, p in zip(sink, plain)), (plain, sink)
     assert np.mean(sink) > 0.35 and np.mean(plain) < 0.1, (plain, sink)
+
+
+def test_precomputed_kernel_symmetric_up_to_rounding():
+    """sklearn's rbf_kernel(X) is asymmetric in the last bits: accepted, symmetrised."""
+    from scipy import sparse
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    rng = np.random.default_rng(3)
+    X = rng.random((60, 4))
+    K = rbf_kernel(X, gamma=2.0)
+    K_before = K.copy()
+    if np.array_equal(K, K.T):  # make the rounding asymmetry explicit
+        K[0, 1] = np.nextafter(K[0, 1], 2.0)
+        K_before = K.copy()
+    sym = (K + K.T) / 2
+    a = SinkhornAffinity(kernel="precomputed").fit(K)
+    b = SinkhornAffinity(kernel="precomputed").fit(sym)
+    np.testing.assert_array_equal(K, K_before)  # the caller's matrix is untouched
+    np.testing.assert_allclose(a.affinity_matrix_, b.affinity_matrix_, rtol=1e-12)
+    s = SinkhornAffinity(kernel="precomputed").fit(sparse.csr_matrix(K))
+    np.testing.assert_allclose(s.affinity_matrix_.toarray(), b.affinity_matrix_, rtol=1e-9)
+    bad = sym.copy()
+    bad[0, 1] *= 1.5
+    with pytest.raises(ValueError, match="symmetric"):
+        SinkhornAffinity(kernel="precomputed").fit(bad)
