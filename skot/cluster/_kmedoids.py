@@ -99,7 +99,8 @@ def _kernels():
 def _prepare(D, name="D", check=True):
     """Validate a dissimilarity matrix; return ``(DT, symmetric)``.
 
-    ``DT[j, o] = d(o, j)`` is C-contiguous.
+    ``DT[j, o] = d(o, j)`` is C-contiguous. A matrix symmetric up to rounding
+    (``SYMMETRY_RTOL``) is used as symmetric, without a copy.
 
     A symmetric C-ordered matrix is used as it is (no copy); an F-ordered one
     through its transpose (no copy); only an asymmetric C-ordered matrix is
@@ -107,9 +108,12 @@ def _prepare(D, name="D", check=True):
     """
     D = check_square_matrix(D, name, check_values=False)
     if check:
-        from ..utils._matrix_kernels import scan_matrix
+        from ..utils._matrix_kernels import SYMMETRY_RTOL, max_asymmetry, scan_matrix
 
         finite, vmin, symmetric, dmin, dmax, _ = scan_matrix(D)
+        if finite and not symmetric and D.flags.c_contiguous:
+            gap, scale = max_asymmetry(D)
+            symmetric = gap <= SYMMETRY_RTOL * scale
         diag = dmax if dmax > -dmin else dmin
         if not finite:
             raise ValueError(f"{name} contains NaN or infinity.")
@@ -1004,6 +1008,12 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         self.medoid_indices_ = res.medoids
         self.labels_ = res.labels
         self.inertia_ = res.loss
+        if precomputed and self.method != "fastclara":
+            # exactly what predict(X) computes, also for a matrix that is
+            # symmetric only up to rounding (the kernels read its rows)
+            Dm = np.asarray(X[:, res.medoids], dtype=np.float64)
+            self.labels_ = np.argmin(Dm, axis=1)
+            self.inertia_ = float(np.dot(w, Dm[np.arange(n), self.labels_]))
         self.n_iter_ = res.n_iter
         self.cluster_centers_ = None if precomputed else X[res.medoids].copy()
         return self

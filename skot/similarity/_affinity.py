@@ -21,13 +21,12 @@ from ._sinkhorn_normalize import _kernels, _normalize_kernel
 __all__ = ["SinkhornAffinity"]
 
 KERNELS = ("rbf", "precomputed")
-# A precomputed kernel asymmetric by at most this (relative to its largest entry)
-# is taken as symmetric up to rounding, e.g. sklearn's rbf_kernel(X) after BLAS.
-_SYM_RTOL = 1e-10
 
 
 def _symmetrize_rounding(K):
     """``(K + K.T) / 2`` when ``K`` is symmetric up to rounding, else ``K`` itself."""
+    from ..utils._matrix_kernels import SYMMETRY_RTOL, max_asymmetry
+
     if K.shape[0] != K.shape[1]:
         return K
     if sparse.issparse(K):
@@ -36,13 +35,11 @@ def _symmetrize_rounding(K):
             return K
         gap, scale = diff.max(), abs(K).max()
     else:
-        from ..utils._matrix_kernels import scan_matrix
-
-        if scan_matrix(K)[2]:
+        gap, scale = max_asymmetry(K)
+        if gap == 0:
             return K
         check_memory(2 * K.nbytes, f"a symmetrised copy of the {K.shape} kernel X")
-        gap, scale = np.abs(K - K.T).max(), np.abs(K).max()
-    if gap > _SYM_RTOL * scale:
+    if gap > SYMMETRY_RTOL * scale:
         return K  # genuinely asymmetric: the normaliser explains the error
     return ((K + K.T) * 0.5).astype(K.dtype, copy=False)
 

@@ -1,5 +1,9 @@
 """Validation kernels shared by the families: one pass over a dense matrix.
 
+``SYMMETRY_RTOL``: a square matrix whose entries differ from their mirror by at
+most this, relative to its largest entry, is symmetric up to rounding (as
+scikit-learn's BLAS-based ``pairwise_distances(X)`` or ``rbf_kernel(X)`` give).
+
 Contract: ``K`` is a 2-D float32 or float64 array of any layout, read only.
 Cost: one read of every entry; a square matrix is read in 64 x 64 tiles that
 pair ``K[i, j]`` with ``K[j, i]``, so the symmetry test costs no second pass.
@@ -8,6 +12,8 @@ pair ``K[i, j]`` with ``K[j, i]``, so the symmetry test costs no second pass.
 import numpy as np
 
 from ._numba import jit
+
+SYMMETRY_RTOL = 1e-10
 
 
 @jit
@@ -61,3 +67,25 @@ def scan_matrix(K):
                     if v != w:
                         symmetric = False
     return finite, vmin, symmetric, dmin, dmax, nzero
+
+
+@jit
+def max_asymmetry(K):
+    """``(max |K[i, j] - K[j, i]|, max |K[i, j]|)`` of a square matrix, one tiled pass."""
+    n = K.shape[0]
+    gap = 0.0
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(np.float64(K[i, i])))
+    bs = 64
+    for ib in range(0, n, bs):
+        ie = min(ib + bs, n)
+        for jb in range(ib, n, bs):
+            je = min(jb + bs, n)
+            for i in range(ib, ie):
+                for j in range(max(jb, i + 1), je):
+                    v = np.float64(K[i, j])
+                    w = np.float64(K[j, i])
+                    gap = max(gap, abs(v - w))
+                    scale = max(scale, max(abs(v), abs(w)))
+    return gap, scale

@@ -267,3 +267,27 @@ def test_function_and_estimator_agree(blobs):
     r = fasterpam(D, 4)
     np.testing.assert_array_equal(km.medoid_indices_, r.medoids)
     np.testing.assert_array_equal(km.labels_, r.labels)
+
+
+def test_sklearn_distance_matrix_symmetric_up_to_rounding(blobs, monkeypatch):
+    """pairwise_distances(X) is asymmetric in the last bits (BLAS): no copy, fast BUILD,
+    and labels_ still equal predict(D)."""
+    from skot.cluster import _kmedoids
+
+    X, _ = blobs
+    X = X * 100 + 1000
+    D = sk_pairwise(X)
+    gap = np.abs(D - D.T).max()
+    DT, symmetric = _prepare_orig(D, "X")
+    assert DT is D and symmetric
+    km = KMedoids(4, metric="precomputed").fit(D)
+    np.testing.assert_array_equal(km.predict(D), km.labels_)
+    assert km.inertia_ == pytest.approx(ref.loss(D, km.medoid_indices_), rel=1e-12)
+    exact = (D + D.T) / 2
+    assert km.inertia_ == pytest.approx(KMedoids(4, metric="precomputed").fit(exact).inertia_,
+                                        rel=1e-9)
+    if gap == 0:  # nothing to distinguish on this BLAS
+        return
+    far = D.copy()
+    far[0, 1] += 1.0  # genuinely asymmetric: a transposed copy is used instead
+    assert _prepare_orig(far, "X")[1] is False

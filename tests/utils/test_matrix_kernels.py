@@ -50,3 +50,16 @@ def test_scan_matrix_tiles_against_numpy(n):
     R[0, -1] = 0.0
     assert scan_matrix(R)[:3] == (True, 0.0, False)
     assert scan_matrix(R)[5] == int((R == 0).sum())
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 130])
+def test_max_asymmetry_against_numpy(n):
+    from skot.utils._matrix_kernels import max_asymmetry
+
+    rng = np.random.RandomState(n)
+    A = rng.rand(n, n) - 0.5
+    for K in (A, A + A.T, np.asfortranarray(A), A.astype(np.float32)):
+        gap, scale = max_asymmetry(K)
+        K64 = K.astype(np.float64)
+        assert gap == np.abs(K64 - K64.T).max()
+        assert scale == np.abs(K64).max()
