@@ -557,6 +557,19 @@ def _prim_chunk(CT, idx, dist, tmp, q, lo, hi):
     return best, bi, bt
 
 
+@jit(inline="always")
+def _move_to_end(CT, idx, dist, xt, m):
+    """Swap active column ``xt`` with column ``m`` (the new end of the active range)."""
+    for f in range(CT.shape[0]):
+        c = CT[f, xt]
+        CT[f, xt] = CT[f, m]
+        CT[f, m] = c
+    x = idx[xt]
+    idx[xt] = idx[m]
+    idx[m] = x
+    dist[xt] = dist[m]
+
+
 @jit
 def mst_features(X, Z):
     """Single linkage on Euclidean features by Prim's algorithm (slot rows).
@@ -566,7 +579,6 @@ def mst_features(X, Z):
     n = X.shape[0]
     CT = _transpose_copy(X)
     idx = np.arange(n)
-    np.arange(n)
     dist = np.full(n, np.inf)  # squared distance of each column to the tree
     tmp = np.empty(n)
     m = n
@@ -576,13 +588,7 @@ def mst_features(X, Z):
         # the query column is moved to the end, out of the active range
         m -= 1
         if xt != m:
-            for f in range(CT.shape[0]):
-                c = CT[f, xt]
-                CT[f, xt] = CT[f, m]
-                CT[f, m] = c
-            idx[xt] = idx[m]
-            idx[m] = x
-            dist[xt] = dist[m]
+            _move_to_end(CT, idx, dist, xt, m)
         best, bi, bt = _prim_chunk(CT, idx, dist, tmp, m, 0, m)
         Z[k, 0] = x
         Z[k, 1] = bi
@@ -607,13 +613,7 @@ def mst_features_par(X, Z, n_chunks):
         x = idx[xt]
         m -= 1
         if xt != m:
-            for f in range(CT.shape[0]):
-                c = CT[f, xt]
-                CT[f, xt] = CT[f, m]
-                CT[f, m] = c
-            idx[xt] = idx[m]
-            idx[m] = x
-            dist[xt] = dist[m]
+            _move_to_end(CT, idx, dist, xt, m)
         step = (m + n_chunks - 1) // n_chunks
         for c in prange(n_chunks):
             lo = min(c * step, m)

@@ -7,6 +7,7 @@ from scipy import sparse
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..utils._pairwise import EXACT_METRICS, pairwise_distances
+from ._utils import check_dense_2d
 
 __all__ = ["cost_matrix", "cost_scale"]
 
@@ -145,20 +146,7 @@ def cost_matrix(X, Y=None, *, metric="sqeuclidean", norm=None, n_jobs=None):
 
 
 def _as_points(X, name):
-    if sparse.issparse(X):
-        raise TypeError(f"{name} must be a dense array of points, got a sparse matrix.")
-    X = np.asarray(X)
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}.")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (n_samples, n_features) array, got shape {X.shape}.")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}).")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return X
+    return check_dense_2d(X, name, "(n_samples, n_features) array of points")
 
 
 def _normalise(M, norm):

@@ -83,22 +83,30 @@ def check_masses(w, size, name):
     return arr
 
 
+def check_dense_2d(X, name, what):
+    """Return ``X`` as a C-contiguous finite float32/float64 2-D array, non-empty.
+
+    ``what`` names the expected object in the messages (e.g. "cost matrix").
+    """
+    if sparse.issparse(X):
+        raise TypeError(f"{name} must be a dense {what}, got a sparse matrix.")
+    X = np.asarray(X)
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D {what}, got shape {X.shape}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}).")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return np.ascontiguousarray(X)
+
+
 def check_cost(M, name="M"):
     """Return ``M`` as a C-contiguous float32/float64 2-D finite array."""
-    if sparse.issparse(M):
-        raise TypeError(f"{name} must be a dense cost matrix, got a sparse matrix.")
-    M = np.asarray(M)
-    if not (np.issubdtype(M.dtype, np.number) or M.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got dtype {M.dtype}.")
-    if M.dtype not in (np.float32, np.float64):
-        M = M.astype(np.float64)
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (n, m) cost matrix, got shape {M.shape}.")
-    if M.shape[0] == 0 or M.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {M.shape}): it needs at least one row and column.")
-    if not np.isfinite(M).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return np.ascontiguousarray(M)
+    return check_dense_2d(M, name, "(n, m) cost matrix")
 
 
 def check_problem(a, b, M, *, balanced=True):
