@@ -14,7 +14,7 @@ from ._utils import OTResult, check_problem, marginal_error, restrict, support
 __all__ = ["emd", "emd2"]
 
 
-def _solve(a, b, M, max_iter):
+def _solve(a, b, M, max_iter, greedy=True):
     from . import _network_simplex as ns
 
     n, m = M.shape
@@ -31,7 +31,8 @@ def _solve(a, b, M, max_iter):
     block = max(10, int(math.sqrt(n * m)))
     if max_iter is None:
         max_iter = 1000 * (n + m) + 100_000
-    it, optimal = ns.solve(M, a, b, art, eps, block, max_iter, parent, arc, up, flow, pi)
+    it, optimal = ns.solve(M, a, b, art, eps, block, max_iter, greedy, parent, arc,
+                             up, flow, pi)
     nodes = np.flatnonzero((arc[: n + m] >= 0) & (flow[: n + m] > 0))
     k = arc[nodes]
     rows, cols, vals = k // m, k % m, flow[nodes]

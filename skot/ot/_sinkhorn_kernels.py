@@ -23,58 +23,112 @@ import math
 import numpy as np
 from numba import prange
 
+from ..utils._fastexp import fexp, fexp_lse
 from ..utils._numba import jit
 
 _COL_BLOCK = 256
 _CHUNK = 256
 _ROW_CHUNK = 32
+_ROW_BLOCK = 16
 
 
 # ------------------------------------------------------------------ log domain
 
 
 @jit
-def _lse_row(M, i, g, inv):
+def _max8(buf, w):
+    """Largest of ``buf[:w]`` on eight lanes (a fixed order, independent adds)."""
+    m0 = -np.inf
+    m1 = -np.inf
+    m2 = -np.inf
+    m3 = -np.inf
+    m4 = -np.inf
+    m5 = -np.inf
+    m6 = -np.inf
+    m7 = -np.inf
+    k = 0
+    while k + 8 <= w:
+        m0 = _fmax(m0, buf[k])
+        m1 = _fmax(m1, buf[k + 1])
+        m2 = _fmax(m2, buf[k + 2])
+        m3 = _fmax(m3, buf[k + 3])
+        m4 = _fmax(m4, buf[k + 4])
+        m5 = _fmax(m5, buf[k + 5])
+        m6 = _fmax(m6, buf[k + 6])
+        m7 = _fmax(m7, buf[k + 7])
+        k += 8
+    while k < w:
+        m0 = _fmax(m0, buf[k])
+        k += 1
+    return _fmax(_fmax(_fmax(m0, m1), _fmax(m2, m3)), _fmax(_fmax(m4, m5), _fmax(m6, m7)))
+
+
+@jit
+def _sum8(buf, w):
+    """``sum(buf[:w])`` on eight accumulators, always in the same order."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
+    s5 = 0.0
+    s6 = 0.0
+    s7 = 0.0
+    k = 0
+    while k + 8 <= w:
+        s0 += buf[k]
+        s1 += buf[k + 1]
+        s2 += buf[k + 2]
+        s3 += buf[k + 3]
+        s4 += buf[k + 4]
+        s5 += buf[k + 5]
+        s6 += buf[k + 6]
+        s7 += buf[k + 7]
+        k += 8
+    while k < w:
+        s0 += buf[k]
+        k += 1
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@jit
+def _fmax(x, y):
+    return x if x > y else y
+
+
+@jit
+def _lse_row(M, i, g, inv, buf):
     """``log sum_j exp((g[j] - M[i, j]) * inv)`` in one pass over the row.
 
-    Online maximum at the granularity of chunks of ``_CHUNK`` entries (held
-    in cache): the chunk maximum is found first, the running sum is rescaled
-    at most once per chunk, and the chunk's exponentials are independent of
-    each other (they pipeline), summed on four accumulators.
+    Chunks of ``_CHUNK`` entries (``buf``, in L1): the exponents are written
+    to ``buf`` and their maximum taken, the running sum is rescaled at most
+    once per chunk, then the chunk's exponentials (``fexp_lse``, a SIMD loop)
+    replace the exponents and are summed on eight lanes.
     """
     m = M.shape[1]
     mx = -np.inf
     s = 0.0
     for j0 in range(0, m, _CHUNK):
         j1 = min(m, j0 + _CHUNK)
-        cm = -np.inf
-        for j in range(j0, j1):
-            x = (g[j] - M[i, j]) * inv
-            cm = max(cm, x)
+        w = j1 - j0
+        # slices: unit-stride loads (an offset index would compile to gathers)
+        gc = g[j0:j1]
+        Mc = M[i, j0:j1]
+        for k in range(w):
+            buf[k] = (gc[k] - Mc[k]) * inv
+        cm = _max8(buf, w)
         if cm > mx:
             s *= math.exp(mx - cm)
             mx = cm
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        j = j0
-        while j + 4 <= j1:
-            s0 += math.exp((g[j] - M[i, j]) * inv - mx)
-            s1 += math.exp((g[j + 1] - M[i, j + 1]) * inv - mx)
-            s2 += math.exp((g[j + 2] - M[i, j + 2]) * inv - mx)
-            s3 += math.exp((g[j + 3] - M[i, j + 3]) * inv - mx)
-            j += 4
-        while j < j1:
-            s0 += math.exp((g[j] - M[i, j]) * inv - mx)
-            j += 1
-        s += (s0 + s1) + (s2 + s3)
+        for k in range(w):
+            buf[k] = fexp_lse(buf[k] - mx)
+        s += _sum8(buf, w)
     return mx + math.log(s)
 
 
 @jit
-def _row_update(M, a, loga, f, g, reg, tau, i):
-    lse = _lse_row(M, i, g, 1.0 / reg)
+def _row_update(M, a, loga, f, g, reg, tau, i, buf):
+    lse = _lse_row(M, i, g, 1.0 / reg, buf)
     r = math.exp(f[i] / reg + lse)
     fn = tau * reg * (loga[i] - lse)
     return abs(r - a[i]), abs(fn - f[i]), fn
@@ -83,10 +137,11 @@ def _row_update(M, a, loga, f, g, reg, tau, i):
 @jit
 def log_row_step(M, a, loga, f, g, reg, tau):
     """Update ``f`` in place; return (L1 row-marginal error before, max |change|)."""
+    buf = np.empty(_CHUNK)
     err = 0.0
     dmax = 0.0
     for i in range(M.shape[0]):
-        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i)
+        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i, buf)
         err += e
         dmax = max(dmax, d)
         f[i] = fn
@@ -98,11 +153,14 @@ def log_row_step_par(M, a, loga, f, g, reg, tau):
     n = M.shape[0]
     errs = np.empty(n)
     ds = np.empty(n)
-    for i in prange(n):
-        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i)
-        errs[i] = e
-        ds[i] = d
-        f[i] = fn
+    nblocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for blk in prange(nblocks):
+        buf = np.empty(_CHUNK)
+        for i in range(blk * _ROW_BLOCK, min(n, (blk + 1) * _ROW_BLOCK)):
+            e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i, buf)
+            errs[i] = e
+            ds[i] = d
+            f[i] = fn
     err = 0.0
     dmax = 0.0
     for i in range(n):
@@ -112,30 +170,40 @@ def log_row_step_par(M, a, loga, f, g, reg, tau):
 
 
 @jit
-def _col_block(M, b, logb, f, g, reg, tau, j0, j1, errs, ds):
-    """Column log-sum-exps of columns ``j0:j1``, chunks of ``_ROW_CHUNK`` rows."""
+def _col_block(M, b, logb, f, g, reg, tau, j0, j1, errs, ds, mx, s, cm):
+    """Column log-sum-exps of columns ``j0:j1`` (at most ``_COL_BLOCK``).
+
+    Chunks of ``_ROW_CHUNK`` rows: the chunk's column maxima first, one
+    rescaling per column and chunk, then the exponentials, the inner loops
+    running along a row (SIMD over columns). ``mx``, ``s``, ``cm`` are work
+    arrays of length ``_COL_BLOCK``. Each column is summed over the rows in
+    the same order whatever the block boundaries.
+    """
     inv = 1.0 / reg
     n = M.shape[0]
     w = j1 - j0
-    mx = np.full(w, -np.inf)
-    s = np.zeros(w)
-    cm = np.empty(w)
+    for k in range(w):
+        mx[k] = -np.inf
+        s[k] = 0.0
     for i0 in range(0, n, _ROW_CHUNK):
         i1 = min(n, i0 + _ROW_CHUNK)
-        cm[:] = -np.inf
+        for k in range(w):
+            cm[k] = -np.inf
         for i in range(i0, i1):
             fi = f[i]
+            Mr = M[i, j0:j1]
             for k in range(w):
-                x = (fi - M[i, j0 + k]) * inv
-                cm[k] = max(cm[k], x)
+                x = (fi - Mr[k]) * inv
+                cm[k] = x if x > cm[k] else cm[k]
         for k in range(w):
             if cm[k] > mx[k]:
                 s[k] *= math.exp(mx[k] - cm[k])
                 mx[k] = cm[k]
         for i in range(i0, i1):
             fi = f[i]
+            Mr = M[i, j0:j1]
             for k in range(w):
-                s[k] += math.exp((fi - M[i, j0 + k]) * inv - mx[k])
+                s[k] += fexp_lse((fi - Mr[k]) * inv - mx[k])
     for k in range(w):
         j = j0 + k
         lse = mx[k] + math.log(s[k])
@@ -152,7 +220,12 @@ def log_col_step(M, b, logb, f, g, reg, tau):
     m = M.shape[1]
     errs = np.empty(m)
     ds = np.empty(m)
-    _col_block(M, b, logb, f, g, reg, tau, 0, m, errs, ds)
+    mx = np.empty(_COL_BLOCK)
+    s = np.empty(_COL_BLOCK)
+    cm = np.empty(_COL_BLOCK)
+    for j0 in range(0, m, _COL_BLOCK):
+        _col_block(M, b, logb, f, g, reg, tau, j0, min(m, j0 + _COL_BLOCK), errs, ds,
+                   mx, s, cm)
     err = 0.0
     dmax = 0.0
     for j in range(m):
@@ -169,8 +242,11 @@ def log_col_step_par(M, b, logb, f, g, reg, tau):
     nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
     for blk in prange(nblocks):
         j0 = blk * _COL_BLOCK
-        j1 = min(m, j0 + _COL_BLOCK)
-        _col_block(M, b, logb, f, g, reg, tau, j0, j1, errs, ds)
+        mx = np.empty(_COL_BLOCK)
+        s = np.empty(_COL_BLOCK)
+        cm = np.empty(_COL_BLOCK)
+        _col_block(M, b, logb, f, g, reg, tau, j0, min(m, j0 + _COL_BLOCK), errs, ds,
+                   mx, s, cm)
     err = 0.0
     dmax = 0.0
     for j in range(m):
@@ -229,8 +305,10 @@ def log_loop_par(M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, cr
 def _kernel_row(M, f, g, reg, K, i):
     inv = 1.0 / reg
     fi = f[i]
+    Mr = M[i]
+    Kr = K[i]
     for j in range(M.shape[1]):
-        K[i, j] = math.exp((fi + g[j] - M[i, j]) * inv)
+        Kr[j] = fexp((fi + g[j] - Mr[j]) * inv)
 
 
 @jit

@@ -1,8 +1,14 @@
 """Numba kernels of Sinkhorn-Newton-Sparse (top-k plan rows, sparse Hessian CG).
 
-Contract as in :mod:`skot.ot._sinkhorn_kernels`: ``M`` C-contiguous float32 or
-float64 and finite, potentials ``f``, ``g`` in cost units (the plan is
-``exp((f_i + g_j - M_ij) / reg)``), every other array float64, sums in float64.
+Contract (no validation here; the public layer checks everything): ``M`` is
+C-contiguous float32 or float64 and finite, potentials ``f``, ``g`` are in
+cost units (the plan is ``exp((f_i + g_j - M_ij) / reg)``), every other array
+is float64 (indices int64) and contiguous, sums are accumulated in float64.
+The sparsified plan is held as ``idx``, ``val`` of shape ``(n, k)``: the
+largest entries of every row in decreasing order, the first ``cnt[i]`` of
+them valid. ``*_par`` kernels run ``prange`` over rows (or blocks of
+columns), each output entry summed in the same order as in the serial twin,
+so results do not depend on the thread count.
 """
 
 import math
@@ -11,25 +17,45 @@ import numpy as np
 from numba import prange
 
 from ..utils._numba import jit
-from ._sinkhorn_kernels import _ktu_block
+
+_COL_BLOCK = 256
 
 
 @jit
-def _plan_row_topk(M, f, g, reg, P, i, k, idx, val):
-    """Row ``i`` of the plan into ``P``; its ``k`` largest entries into idx/val."""
-    inv = 1.0 / reg
-    fi = f[i]
-    m = M.shape[1]
-    s = 0.0
-    cnt = 0
+def _row_stats(P, i, k, rho, idx, val, cnt):
+    """Sum of row ``i`` of ``P``; its largest entries, at most ``k`` and only
+    those >= ``rho`` times the row maximum, sorted decreasing into
+    ``idx``/``val`` (their number into ``cnt[i]``)."""
+    m = P.shape[1]
+    Pr = P[i]
+    # sum on four accumulators and the maximum (independent chains)
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    mx = 0.0
+    j = 0
+    while j + 4 <= m:
+        s0 += Pr[j]
+        s1 += Pr[j + 1]
+        s2 += Pr[j + 2]
+        s3 += Pr[j + 3]
+        mx = max(mx, max(max(Pr[j], Pr[j + 1]), max(Pr[j + 2], Pr[j + 3])))
+        j += 4
+    while j < m:
+        s0 += Pr[j]
+        mx = max(mx, Pr[j])
+        j += 1
+    lim = rho * mx
+    c = 0
     for j in range(m):
-        p = math.exp((fi + g[j] - M[i, j]) * inv)
-        P[i, j] = p
-        s += p
-        # keep a small sorted (descending) list of the k largest
-        if cnt < k:
-            pos = cnt
-            cnt += 1
+        p = Pr[j]
+        if not (p >= lim and p > 0.0):
+            continue
+        # insertion into the short sorted (decreasing) list
+        if c < k:
+            pos = c
+            c += 1
         elif p > val[i, k - 1]:
             pos = k - 1
         else:
@@ -40,52 +66,76 @@ def _plan_row_topk(M, f, g, reg, P, i, k, idx, val):
             pos -= 1
         val[i, pos] = p
         idx[i, pos] = j
-    return s
+    cnt[i] = c
+    return (s0 + s1) + (s2 + s3)
 
 
 @jit
-def plan_topk(M, f, g, reg, P, k, idx, val, rows):
-    for i in range(M.shape[0]):
-        rows[i] = _plan_row_topk(M, f, g, reg, P, i, k, idx, val)
+def plan_stats(P, k, rho, idx, val, cnt, rows):
+    """Row sums ``rows`` of the plan ``P`` and its kept entries per row."""
+    for i in range(P.shape[0]):
+        rows[i] = _row_stats(P, i, k, rho, idx, val, cnt)
 
 
 @jit(parallel=True)
-def plan_topk_par(M, f, g, reg, P, k, idx, val, rows):
-    for i in prange(M.shape[0]):
-        rows[i] = _plan_row_topk(M, f, g, reg, P, i, k, idx, val)
+def plan_stats_par(P, k, rho, idx, val, cnt, rows):
+    for i in prange(P.shape[0]):
+        rows[i] = _row_stats(P, i, k, rho, idx, val, cnt)
+
+
+@jit
+def _col_block(P, out, j0, j1):
+    for j in range(j0, j1):
+        out[j] = 0.0
+    for i in range(P.shape[0]):
+        for j in range(j0, j1):
+            out[j] += P[i, j]
 
 
 @jit
 def col_sums(P, out):
-    _ktu_block(P, np.ones(P.shape[0]), out, 0, P.shape[1])
+    """Column sums of ``P`` (rows added in order)."""
+    _col_block(P, out, 0, P.shape[1])
+
+
+@jit(parallel=True)
+def col_sums_par(P, out):
+    m = P.shape[1]
+    nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
+    for blk in prange(nblocks):
+        j0 = blk * _COL_BLOCK
+        _col_block(P, out, j0, min(m, j0 + _COL_BLOCK))
 
 
 @jit
-def _sparse_hess_mv(r, c, idx, val, x, y, out):
-    """out = [diag(r) x + Pk y ; Pk^T x + diag(c) y] for the top-k sparse Pk."""
-    n, k = idx.shape
+def _sparse_hess_mv(r, c, idx, val, cnt, x, y, out):
+    """out = [diag(r) x + Pk y ; Pk^T x + diag(c) y] for the kept sparse Pk."""
+    n = idx.shape[0]
     m = c.shape[0]
     for i in range(n):
         s = r[i] * x[i]
-        for t in range(k):
+        for t in range(cnt[i]):
             s += val[i, t] * y[idx[i, t]]
         out[i] = s
     for j in range(m):
         out[n + j] = c[j] * y[j]
     for i in range(n):
         xi = x[i]
-        for t in range(k):
+        for t in range(cnt[i]):
             out[n + idx[i, t]] += val[i, t] * xi
 
 
 @jit
-def sparse_cg(r, c, idx, val, rhs, max_iter, rtol):
+def sparse_cg(r, c, idx, val, cnt, rhs, max_iter, rtol):
     """Jacobi-preconditioned CG on the sparsified Hessian system ``H z = rhs``.
 
-    ``H = [diag(r), Pk; Pk^T, diag(c)]`` is positive semi-definite with the
+    ``H = [diag(r), Pk; Pk^T, diag(c)]`` (``r``, ``c`` the full marginals of
+    the plan, ``Pk`` its kept entries) is positive semi-definite, with the
     null direction ``(1, -1)`` when nothing is dropped; ``rhs`` is projected
-    orthogonally to it and so is the solution, which keeps CG on a consistent
-    system. Returns the solution and the number of CG iterations.
+    orthogonally to it (so is every CG iterate), which keeps CG on a
+    consistent system. Stops when the residual norm is below ``rtol`` times
+    the norm of the projected ``rhs``. Returns the solution, the number of CG
+    iterations and the final relative residual.
     """
     n = r.shape[0]
     m = c.shape[0]
@@ -116,12 +166,13 @@ def sparse_cg(r, c, idx, val, rhs, max_iter, rtol):
         rz += res[q] * zr[q]
         nr0 += res[q] * res[q]
     nr0 = math.sqrt(nr0)
+    if nr0 == 0.0:
+        return z, 0, 0.0
     Hp = np.empty(N)
     it = 0
-    if nr0 == 0.0:
-        return z, 0
+    rel = 1.0
     for it in range(1, max_iter + 1):
-        _sparse_hess_mv(r, c, idx, val, p[:n], p[n:], Hp)
+        _sparse_hess_mv(r, c, idx, val, cnt, p[:n], p[n:], Hp)
         pHp = 0.0
         for q in range(N):
             pHp += p[q] * Hp[q]
@@ -133,7 +184,8 @@ def sparse_cg(r, c, idx, val, rhs, max_iter, rtol):
             z[q] += alpha * p[q]
             res[q] -= alpha * Hp[q]
             nr += res[q] * res[q]
-        if math.sqrt(nr) <= rtol * nr0:
+        rel = math.sqrt(nr) / nr0
+        if rel <= rtol:
             break
         rz_new = 0.0
         for q in range(N):
@@ -143,4 +195,57 @@ def sparse_cg(r, c, idx, val, rhs, max_iter, rtol):
         rz = rz_new
         for q in range(N):
             p[q] = zr[q] + beta * p[q]
-    return z, it
+    return z, it, rel
+
+
+@jit
+def schur_rows(r, c, idx, val, cnt, S):
+    """``S = diag(c) - Pk^T diag(1 / r) Pk`` (dense ``(m, m)``): the Schur
+    complement of the ``diag(r)`` block of the sparsified Hessian."""
+    m = c.shape[0]
+    for j in range(m):
+        for q in range(m):
+            S[j, q] = 0.0
+        S[j, j] = c[j]
+    for i in range(idx.shape[0]):
+        w = 1.0 / r[i]
+        for t1 in range(cnt[i]):
+            j1 = idx[i, t1]
+            v1 = val[i, t1] * w
+            for t2 in range(cnt[i]):
+                S[j1, idx[i, t2]] -= v1 * val[i, t2]
+
+
+@jit
+def schur_cols(r, c, idx, val, cnt, S):
+    """``S = diag(r) - Pk diag(1 / c) Pk^T`` (dense ``(n, n)``): the Schur
+    complement of the ``diag(c)`` block of the sparsified Hessian."""
+    n = r.shape[0]
+    m = c.shape[0]
+    # column-wise (CSC) copy of the kept entries
+    start = np.zeros(m + 1, dtype=np.int64)
+    for i in range(n):
+        for t in range(cnt[i]):
+            start[idx[i, t] + 1] += 1
+    for j in range(m):
+        start[j + 1] += start[j]
+    fill = start[:m].copy()
+    rows = np.empty(start[m], dtype=np.int64)
+    vals = np.empty(start[m])
+    for i in range(n):
+        for t in range(cnt[i]):
+            j = idx[i, t]
+            rows[fill[j]] = i
+            vals[fill[j]] = val[i, t]
+            fill[j] += 1
+    for i in range(n):
+        for q in range(n):
+            S[i, q] = 0.0
+        S[i, i] = r[i]
+    for j in range(m):
+        w = 1.0 / c[j]
+        for s1 in range(start[j], start[j + 1]):
+            i1 = rows[s1]
+            v1 = vals[s1] * w
+            for s2 in range(start[j], start[j + 1]):
+                S[i1, rows[s2]] -= v1 * vals[s2]

@@ -190,3 +190,64 @@ def test_block_pricing_matches_reference(n, m):
         for block in (1, 2, 3, m, m + 1, n * m, n * m + 5):
             got = ns._price(M, n, m, pi, parent, arc, start, block, 1e-12)
             assert tuple(got) == _price_reference(M, pi, tree, start, block, 1e-12)
+
+
+@pytest.mark.parametrize("kind", ["random", "uniform", "integer", "tiny"])
+@pytest.mark.parametrize("n,m", [(1, 4), (5, 1), (9, 9), (30, 17), (40, 64)])
+def test_greedy_start_matches_artificial_start(kind, n, m):
+    # the row-minimum starting basis and the all-artificial one reach the same
+    # optimum (the simplex is exact from any strongly feasible tree)
+    from skot.ot import _emd
+
+    rng = np.random.default_rng(n * 100 + m)
+    a, b, M = _problem(n, m, seed=n + m)
+    if kind == "uniform":
+        a, b = np.full(n, 1.0 / n), np.full(m, 1.0 / m)
+    elif kind == "integer":  # many ties: degenerate pivots everywhere
+        M = rng.integers(0, 3, size=(n, m)).astype(np.float64)
+    elif kind == "tiny":  # masses below the greedy's rounding threshold
+        a[0] = 1e-20
+        b[-1] = 1e-19
+        a /= a.sum()
+        b /= b.sum()
+    out = {}
+    for greedy in (True, False):
+        rows, cols, vals, f, g, it, optimal = _emd._solve(a, b, M, None, greedy)
+        assert optimal
+        P = np.zeros((n, m))
+        np.add.at(P, (rows, cols), vals)
+        np.testing.assert_allclose(P.sum(1), a, atol=1e-15)
+        np.testing.assert_allclose(P.sum(0), b, atol=1e-15)
+        assert (f[:, None] + g[None, :] - M).max() < 1e-12
+        out[greedy] = float(np.sum(P * M))
+    ref, _ = emd_linprog(a, b, M)
+    assert abs(out[True] - ref) < 1e-12
+    assert abs(out[False] - ref) < 1e-12
+
+
+@given(n=st.integers(1, 12), m=st.integers(1, 12), seed=st.integers(0, 10_000))
+def test_greedy_shipments_are_a_feasible_forest(n, m, seed):
+    from scipy.sparse.csgraph import connected_components
+
+    from skot.ot import _network_simplex as ns
+
+    rng = np.random.default_rng(seed)
+    a = rng.random(n) + 0.05
+    b = rng.random(m) + 0.05
+    a /= a.sum()
+    b /= b.sum()
+    M = rng.integers(0, 4, size=(n, m)).astype(np.float64)
+    rows, cols, vals, cnt, ra, rb = ns._greedy_shipments(M, a, b, 1e-15)
+    rows, cols, vals = rows[:cnt], cols[:cnt], vals[:cnt]
+    assert (vals > 0).all()
+    P = np.zeros((n, m))
+    np.add.at(P, (rows, cols), vals)
+    np.testing.assert_allclose(P.sum(1) + ra, a, atol=1e-15)
+    np.testing.assert_allclose(P.sum(0) + rb, b, atol=1e-15)
+    assert np.abs(ra).max() < 1e-14 and np.abs(rb).max() < 1e-14
+    # a forest on the n + m nodes: edges = nodes - components
+    A = sparse.coo_matrix((np.ones(cnt), (rows, n + cols)), shape=(n + m, n + m))
+    n_comp, _ = connected_components(A, directed=False)
+    assert cnt == n + m - n_comp
+    # row-minimum rule: the first source ships first to its cheapest sink
+    assert rows[0] == 0 and M[0, cols[0]] == M[0].min()
