@@ -155,8 +155,12 @@ def sinkhorn_divergence(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm
                 Xc, Yc = _points(X, Y)
                 norm = _divisor(Xc, Yc, _METRICS[metric], "max", False)
 
+            from threadpoolctl import threadpool_limits
+
+            from ..utils._numba import effective_n_threads
             from . import _online_kernels as ok
             from ._online import _METRICS as codes
+            from ._online import _PARALLEL_MIN_SIZE, _prepared
 
             sinv = 1.0 / (norm if norm is not None else 1.0)
 
@@ -165,13 +169,24 @@ def sinkhorn_divergence(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm
                 return _entropic_value(res, p, q, reg)
 
             def self_value(P, p):
-                Pc = np.ascontiguousarray(P[p > 0])
+                # the symmetric half-step by the block-wise BLAS engine of sinkhorn_online
+                Pc, _, sq, _ = _prepared(P[p > 0], P[:0])
+                logp = np.log(p[p > 0])
+                k = Pc.shape[0]
+                n_threads = effective_n_threads(n_jobs) if k * k >= _PARALLEL_MIN_SIZE else 1
+                stab = []
 
                 def step(pp, t, f):
-                    return ok.online_row_step(Pc, Pc, pp, np.log(pp), t, f, reg, 1.0, sinv,
-                                              codes[metric])[0]
+                    guess = stab[-1] if stab else logp - f / reg
+                    lse = ok.blas_lse_rows(Pc, Pc, sq, sq, f, guess, reg, sinv, codes[metric],
+                                           n_threads)
+                    stab[:] = [lse]
+                    err = float(np.abs(np.exp(t / reg + lse) - pp).sum())
+                    t[:] = reg * (logp - lse)
+                    return err
 
-                return _symmetric_value(step, p, reg, max_iter, tol)
+                with threadpool_limits(limits=1, user_api="blas"):
+                    return _symmetric_value(step, p, reg, max_iter, tol)
         else:
             Cxy = cost_matrix(X, Y, metric=metric)
             scale = cost_scale(Cxy, norm) if norm is not None else 1.0

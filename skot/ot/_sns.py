@@ -36,7 +36,7 @@ _PATIENCE = 10
 _REL_KEEP = 1e-12
 # CG stops at this relative residual at most (inexact Newton forcing term
 # min(_CG_FORCING, relative marginal error), floored at _CG_FLOOR) ...
-_CG_FORCING = 0.1
+_CG_FORCING = 1e-3
 _CG_FLOOR = 1e-12
 # ... and when it ends above this relative residual, the system is solved
 # directly from then on.
@@ -45,7 +45,7 @@ _CG_STALL = 0.1
 # exponent (f_i + g_j - M_ij) / reg by more than _MAX_EXP.
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
-_MAX_EXP = 8.0
+_MAX_EXP = 30.0
 
 
 def _sns_kernels():
@@ -200,7 +200,10 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
         d = None
         if not direct:
             rtol = max(_CG_FLOOR, min(_CG_FORCING, err / mass))
-            d, _, rel = K.sparse_cg(rs, cs, idx, val, cnt, rhs, cg_max_iter, rtol)
+            d, n_cg, rel = K.sparse_cg(rs, cs, idx, val, cnt, rhs, cg_max_iter, rtol)
+            if verbose > 1:
+                print(f"sns: CG {n_cg} iterations, relative residual {rel:.1e}, "
+                      f"{int(cnt.sum())} entries kept")
             if not rel <= _CG_STALL:
                 # CG stalls on an ill-conditioned system: solve directly
                 direct = True
@@ -229,6 +232,8 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
                     full_step = alpha == 1.0
                     break
                 alpha *= 0.5
+        if verbose > 1:
+            print(f"sns: step {'accepted' if accepted else 'rejected'}, alpha {alpha:.2e}")
         if not accepted:
             # no ascent along the Newton direction: one Sinkhorn iteration instead
             row_step(pb.M, pb.a, pb.loga, pb.f, pb.g, reg, 1.0)
