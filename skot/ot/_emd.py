@@ -24,7 +24,7 @@ def _solve(a, b, M, max_iter, greedy=True):
     up = np.empty(N, dtype=np.bool_)
     flow = np.empty(N, dtype=np.float64)
     pi = np.empty(N, dtype=np.float64)
-    scale = float(np.abs(M).max())
+    scale = float(max(M.max(), -M.min()))  # max |M| without an n x m temporary
     scale = scale if scale > 0 else 1.0
     art = (scale + 1.0) * (n + m)
     eps = 64 * np.finfo(np.float64).eps * art
