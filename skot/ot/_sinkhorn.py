@@ -390,10 +390,18 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, max_iter=200, tol=1e-9, init=None, n
     Maximises the concave dual :math:`F(f, g) = \langle a, f\rangle + \langle b,
     g\rangle - \mathrm{reg}\sum_{ij} e^{(f_i + g_j - M_{ij})/\mathrm{reg}}` (Tang et
     al., 2024). After ``n_warmup`` Sinkhorn iterations, each step solves the
-    Newton system with the Hessian sparsified to the ``n_keep`` largest plan
-    entries of every row (conjugate gradient, Jacobi preconditioner, the null
-    direction ``(1, -1)`` projected out) and takes a backtracking (Armijo) step
-    on ``F``.
+    Newton system with the Hessian sparsified to the largest plan entries of
+    every row (at most ``n_keep``, and only those above ``1e-12`` times the
+    row maximum; ``n_keep`` doubles when the kept entries miss a sizeable
+    part of a row's mass, or when full steps stall on truncated rows)
+    and the exact marginals on its diagonal, by conjugate gradient (Jacobi
+    preconditioner, the null direction ``(1, -1)`` projected out, stopped
+    relative to the gradient), or, when CG stalls on the ill-conditioned
+    systems of nearly-permutation plans, by a dense Cholesky factorisation of
+    the Schur complement onto the smaller side. A Levenberg-Marquardt damping
+    keeps the first steps short, and a backtracking (Armijo) line search on
+    ``F`` sets the step (near the solution, where the gain in ``F`` is below
+    its rounding, on the marginal error).
 
     Read more in the :ref:`User Guide <ot>`.
 
@@ -420,9 +428,12 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, max_iter=200, tol=1e-9, init=None, n
         Newton steps are repeatedly slower than that, the solver finishes
         with Sinkhorn iterations).
     n_keep : int, default=50
-        Plan entries kept per row in the sparsified Hessian.
+        Most plan entries kept per row in the sparsified Hessian at first
+        (doubled, up to ``m``, while the kept entries miss over 1% of a
+        row's mass, or when the Newton steps stall on truncated rows).
     cg_max_iter : int, default=200
-        Maximum conjugate-gradient iterations per Newton step.
+        Maximum conjugate-gradient iterations per Newton step; when CG ends
+        far from its tolerance, the following steps use the direct solver.
     n_jobs : int or None, default=None
         Threads for the kernels.
     verbose : bool or int, default=False

@@ -12,13 +12,24 @@ when the plan is close to a permutation the system is so ill conditioned
 (its spectral gap is the one that makes Sinkhorn slow) that CG stalls, and the
 step is then solved directly: the Schur complement onto the smaller side is a
 dense symmetric positive definite matrix once one coordinate is fixed (the
-null direction ``(1, -1)``), factored by Cholesky. The line search is
-backtracking (Armijo) on ``F``; close to the optimum the gain in ``F``
+null direction ``(1, -1)``), factored by Cholesky. When the kept entries miss
+much of a row's mass (diffuse plans, e.g. inside matched clusters), or full
+steps stall on truncated rows, ``n_keep`` doubles. Far from the solution the
+full Newton step overshoots along the slow (ill-conditioned) directions: a
+Levenberg-Marquardt damping ``mu`` of the diagonal (starting at 1, raised
+after damped steps, lowered to zero after full ones) keeps those steps short
+and the first systems well conditioned. The line search
+is backtracking (Armijo) on ``F``; close to the optimum the gain in ``F``
 (about the squared marginal error) falls below the rounding of ``F``, and a
 step is then accepted when it does not lose ``F`` beyond that rounding and
-reduces the marginal error. The public entry points live in
-:mod:`skot.ot._sinkhorn`.
+reduces the marginal error. When Sinkhorn's rate measured during the warm-up
+reaches ``tol`` within a few Newton steps' cost (large ``reg``), Sinkhorn
+continues (for twice its predicted count at most), and when Newton steps
+converge slower than Sinkhorn iterations would, the solver finishes with
+Sinkhorn. The public entry points live in :mod:`skot.ot._sinkhorn`.
 """
+
+import math
 
 import numpy as np
 
@@ -28,6 +39,9 @@ from ._sinkhorn import _scaling_solve
 # of a Newton step in scaling iterations (a plan evaluation and a sparse solve).
 _RATE_ITERS = 5
 _NEWTON_COST = 10
+# Sinkhorn alone finishes when its measured rate reaches tol in this many
+# iterations (a few Newton steps' cost).
+_SK_ENOUGH = 150
 # ... judged only once the marginal error is below this fraction of the mass.
 _SLOW_CHECK = 1e-2
 # ... or after this many consecutive slow steps at any error.
@@ -41,6 +55,17 @@ _CG_FLOOR = 1e-12
 # ... and when it ends above this relative residual, the system is solved
 # directly from then on.
 _CG_STALL = 0.1
+# The number of entries kept per row doubles when they miss more than
+# _DROPPED_FAR of some row's mass, or more than _DROPPED after a full Newton
+# step that did not divide the marginal error by _GROW.
+_GROW = 4.0
+_DROPPED = 1e-6
+_DROPPED_FAR = 1e-2
+# Levenberg-Marquardt damping: _MU_START at first, divided by _MU_FACTOR after
+# a full step (zero below _MU_MIN), multiplied after a damped one.
+_MU_FACTOR = 10.0
+_MU_MIN = 1e-6
+_MU_START = 1.0
 # Armijo constant and the longest backtracking; the first trial step moves no
 # exponent (f_i + g_j - M_ij) / reg by more than _MAX_EXP.
 _ARMIJO = 1e-4
@@ -64,14 +89,14 @@ _CONTROLLER = []
 
 
 def _blas_limit():
-    """Limit BLAS to numba's thread count (oversubscription makes the dense
-    factorisation many times slower); one controller per process."""
-    import numba
+    """One BLAS thread for the dense factorisation: results then do not depend
+    on the thread count, and no oversubscription next to numba's threads
+    (which made it many times slower); one controller per process."""
     from threadpoolctl import ThreadpoolController
 
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=numba.get_num_threads(), user_api="blas")
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _grounded_cholesky_solve(S, t):
@@ -130,7 +155,7 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
     ns, ms = pb.M.shape
     k = max(1, min(ms, n_keep))
     P = np.empty((ns, ms))
-    idx = np.zeros((ns, k), dtype=np.int64)
+    idx = np.zeros((ns, k), dtype=np.int32)
     val = np.zeros((ns, k))
     cnt = np.zeros(ns, dtype=np.int64)
     r = np.empty(ns)
@@ -165,10 +190,22 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
     # while it reduces the error more than that many Sinkhorn iterations would
     sk_rate = min(1.0, (err / err_a) ** (1.0 / it)) if err_a > 0 and it > 0 else 1.0
     worth = sk_rate ** _NEWTON_COST
+    if tol > 0 and 0.0 < sk_rate < 1.0 and err > 0:
+        predicted = math.log(tol / err) / math.log(sk_rate)
+        if predicted <= _SK_ENOUGH:
+            # Sinkhorn's measured rate reaches tol within a few Newton steps'
+            # cost; if its rate slows down, the Newton steps take over
+            budget = min(max_iter - total, 2 * int(predicted) + 1)
+            it, done = _scaling_solve(pb, reg, 1.0, 1.0, budget, tol, 0, parallel)
+            total += it
+            if done:
+                return total, True
+            F, err = evaluate(pb.f, pb.g)
     row_step = S.log_row_step_par if parallel else S.log_row_step
     col_step = S.log_col_step_par if parallel else S.log_col_step
     tiny = np.finfo(np.float64).tiny
-    prev_err = None
+    mu = _MU_START
+    prev_err = prev2 = None
     slow = damped = 0
     full_step = True
     direct = False
@@ -194,9 +231,25 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
         prev_err = err
         gf = pb.a - r
         gg = pb.b - c
+        if k < ms and (full_step and prev2 is not None and err * _GROW > prev2
+                       or np.any(cnt == k)):
+            kept = np.arange(k)[None, :] < cnt[:, None]
+            dropped = 1.0 - (np.where(kept, val, 0.0).sum(axis=1) / np.maximum(r, tiny)).min()
+            if dropped > _DROPPED_FAR or (dropped > _DROPPED and full_step and prev2 is not None
+                                          and err * _GROW > prev2):
+                # the truncated rows miss mass that the Newton step needs
+                k = min(ms, 2 * k)
+                idx = np.zeros((ns, k), dtype=np.int32)
+                val = np.zeros((ns, k))
+                stats(P, k, _REL_KEEP, idx, val, cnt, r)
+                if verbose > 1:
+                    print(f"sns: now keeping up to {k} entries per row")
+        prev2 = err
         rhs = reg * np.concatenate([gf, gg])
-        rs = np.maximum(r, tiny)
-        cs = np.maximum(c, tiny)
+        # Levenberg-Marquardt damping mu (relative to the diagonal): large far
+        # from the solution, where full Newton steps overshoot, zero near it
+        rs = np.maximum(r, tiny) * (1.0 + mu)
+        cs = np.maximum(c, tiny) * (1.0 + mu)
         d = None
         if not direct:
             rtol = max(_CG_FLOOR, min(_CG_FORCING, err / mass))
@@ -214,7 +267,7 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
                 d = _direct_solve(K, rs, cs, idx, val, cnt, rhs)
         df, dg = d[:ns], d[ns:]
         slope = gf @ df + gg @ dg
-        accepted = False
+        accepted, alpha = False, 0.0
         if slope > 0 and np.isfinite(slope) and np.isfinite(d).all():
             alpha = min(1.0, _MAX_EXP * reg / (np.abs(df).max() + np.abs(dg).max()))
             f0, g0 = pb.f, pb.g
@@ -229,11 +282,18 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
                         Ft >= F - F_tol and err_t <= (1.0 - 0.5 * alpha) * err)
                 if accepted:
                     pb.f, pb.g, F, err = ft, gt, Ft, err_t
-                    full_step = alpha == 1.0
+                    full_step = alpha == 1.0 and mu == 0.0
                     break
                 alpha *= 0.5
+        if accepted and alpha == 1.0:
+            mu = mu / _MU_FACTOR if mu > _MU_MIN else 0.0
+        elif accepted and alpha >= 0.1:
+            mu = max(mu * 2.0, _MU_MIN)
+        else:
+            mu = max(mu * _MU_FACTOR ** 2, _MU_MIN * 1e3)
         if verbose > 1:
-            print(f"sns: step {'accepted' if accepted else 'rejected'}, alpha {alpha:.2e}")
+            print(f"sns: step {'accepted' if accepted else 'rejected'}, alpha {alpha:.2e}, "
+                  f"next damping {mu:.1e}")
         if not accepted:
             # no ascent along the Newton direction: one Sinkhorn iteration instead
             row_step(pb.M, pb.a, pb.loga, pb.f, pb.g, reg, 1.0)

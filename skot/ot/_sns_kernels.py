@@ -3,10 +3,10 @@
 Contract (no validation here; the public layer checks everything): ``M`` is
 C-contiguous float32 or float64 and finite, potentials ``f``, ``g`` are in
 cost units (the plan is ``exp((f_i + g_j - M_ij) / reg)``), every other array
-is float64 (indices int64) and contiguous, sums are accumulated in float64.
+is float64 (indices integers) and contiguous, sums are accumulated in float64.
 The sparsified plan is held as ``idx``, ``val`` of shape ``(n, k)``: the
-largest entries of every row in decreasing order, the first ``cnt[i]`` of
-them valid. ``*_par`` kernels run ``prange`` over rows (or blocks of
+largest entries of every row (in no particular order), the first ``cnt[i]`` of them
+valid. ``*_par`` kernels run ``prange`` over rows (or blocks of
 columns), each output entry summed in the same order as in the serial twin,
 so results do not depend on the thread count.
 """
@@ -24,48 +24,74 @@ _COL_BLOCK = 256
 @jit
 def _row_stats(P, i, k, rho, idx, val, cnt):
     """Sum of row ``i`` of ``P``; its largest entries, at most ``k`` and only
-    those >= ``rho`` times the row maximum, sorted decreasing into
-    ``idx``/``val`` (their number into ``cnt[i]``)."""
+    those >= ``rho`` times the row maximum, into ``idx``/``val`` (their
+    number into ``cnt[i]``)."""
     m = P.shape[1]
     Pr = P[i]
-    # sum on four accumulators and the maximum (independent chains)
+    # sum and maximum on four independent chains
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
-    mx = 0.0
+    m0 = 0.0
+    m1 = 0.0
+    m2 = 0.0
+    m3 = 0.0
     j = 0
     while j + 4 <= m:
-        s0 += Pr[j]
-        s1 += Pr[j + 1]
-        s2 += Pr[j + 2]
-        s3 += Pr[j + 3]
-        mx = max(mx, max(max(Pr[j], Pr[j + 1]), max(Pr[j + 2], Pr[j + 3])))
+        p0 = Pr[j]
+        p1 = Pr[j + 1]
+        p2 = Pr[j + 2]
+        p3 = Pr[j + 3]
+        s0 += p0
+        s1 += p1
+        s2 += p2
+        s3 += p3
+        m0 = max(m0, p0)
+        m1 = max(m1, p1)
+        m2 = max(m2, p2)
+        m3 = max(m3, p3)
         j += 4
     while j < m:
         s0 += Pr[j]
-        mx = max(mx, Pr[j])
+        m0 = max(m0, Pr[j])
         j += 1
+    mx = max(max(m0, m1), max(m2, m3))
     lim = rho * mx
+    if not (lim > 0.0):
+        lim = np.finfo(np.float64).tiny
+    # candidates (column indices), without branches
+    cand = np.empty(m, dtype=np.int64)
     c = 0
     for j in range(m):
-        p = Pr[j]
-        if not (p >= lim and p > 0.0):
-            continue
-        # insertion into the short sorted (decreasing) list
-        if c < k:
-            pos = c
-            c += 1
-        elif p > val[i, k - 1]:
-            pos = k - 1
-        else:
-            continue
-        while pos > 0 and val[i, pos - 1] < p:
-            val[i, pos] = val[i, pos - 1]
-            idx[i, pos] = idx[i, pos - 1]
-            pos -= 1
-        val[i, pos] = p
-        idx[i, pos] = j
+        cand[c] = j
+        c += 1 if Pr[j] >= lim else 0
+    if c <= k:
+        for q in range(c):
+            idx[i, q] = cand[q]
+            val[i, q] = Pr[cand[q]]
+    else:
+        # too many: keep the k largest, by selection of the k-th largest
+        buf = np.empty(c)
+        for q in range(c):
+            buf[q] = Pr[cand[q]]
+        thr = np.partition(buf, c - k)[c - k]
+        t = 0
+        for q in range(c):
+            j = cand[q]
+            if Pr[j] > thr:
+                idx[i, t] = j
+                val[i, t] = Pr[j]
+                t += 1
+        for q in range(c):
+            if t == k:
+                break
+            j = cand[q]
+            if Pr[j] == thr:
+                idx[i, t] = j
+                val[i, t] = Pr[j]
+                t += 1
+        c = t
     cnt[i] = c
     return (s0 + s1) + (s2 + s3)
 
@@ -109,20 +135,23 @@ def col_sums_par(P, out):
 
 @jit
 def _sparse_hess_mv(r, c, idx, val, cnt, x, y, out):
-    """out = [diag(r) x + Pk y ; Pk^T x + diag(c) y] for the kept sparse Pk."""
+    """out = [diag(r) x + Pk y ; Pk^T x + diag(c) y] for the kept sparse Pk.
+
+    One pass over the kept entries (the product is bound by reading them).
+    """
     n = idx.shape[0]
     m = c.shape[0]
-    for i in range(n):
-        s = r[i] * x[i]
-        for t in range(cnt[i]):
-            s += val[i, t] * y[idx[i, t]]
-        out[i] = s
     for j in range(m):
         out[n + j] = c[j] * y[j]
     for i in range(n):
         xi = x[i]
+        s = r[i] * xi
         for t in range(cnt[i]):
-            out[n + idx[i, t]] += val[i, t] * xi
+            j = idx[i, t]
+            v = val[i, t]
+            s += v * y[j]
+            out[n + j] += v * xi
+        out[i] = s
 
 
 @jit
