@@ -17,6 +17,7 @@ Usage::
     python benchmarks/bench_ot.py --full     # n in {500, 2000, 5000} (hours)
     python benchmarks/bench_ot.py --n 1000 --reg 1e-2 --dims 2
     python benchmarks/bench_ot.py --online 100000 --online-iter 3   # online only
+    python benchmarks/bench_ot.py --sns --n 500 2000    # SNS to 1e-9 at reg = 1e-3
 
 ``--online N`` runs only the online section: ``sinkhorn_online`` on two
 random 10-D clouds of ``N`` points each (squared Euclidean cost normalised by
@@ -120,6 +121,39 @@ def bench_emd(M):
           f"{float(log_def['cost']):.12g}, stopped by the cap: {capped}")
 
 
+def bench_sns(kind, n, d, reg, tol, log_cap, n_jobs, seed):
+    """SNS to ``tol`` against log Sinkhorn (capped at ``log_cap`` iterations)."""
+    from sklearn.datasets import make_blobs
+
+    from skot.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse
+
+    rng = np.random.default_rng(seed)
+    if kind == "blobs":
+        X, _ = make_blobs(n, d, centers=5, random_state=seed)
+        Y, _ = make_blobs(int(1.2 * n), d, centers=5, random_state=seed + 1)
+    else:
+        X, Y = rng.random((n, d)), rng.random((n, d))
+    M = cost_matrix(X, Y, norm="max")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r, t_sns = _timed(sinkhorn_newton_sparse, None, None, M, reg, tol=tol, max_iter=20_000,
+                          n_jobs=n_jobs)
+        lg, t_log = _timed(sinkhorn, None, None, M, reg, method="log", tol=tol,
+                           max_iter=log_cap, n_jobs=n_jobs)
+    per = t_log / max(lg.n_iter, 1)
+    name = f"{kind} {d}-D" if kind != "blobs" else f"blobs {d}-D"
+    line = (f"  {name:<11} {M.shape[0]:>5}x{M.shape[1]:<5} sns {r.n_iter:4d} it {t_sns:8.3f} s "
+            f"err {r.marginal_error:8.1e} | log {lg.n_iter:6d} it {t_log:8.2f} s "
+            f"({per * 1e3:6.2f} ms/it) err {lg.marginal_error:8.1e}")
+    if lg.converged:
+        line += (f" | log/sns: iterations {lg.n_iter / r.n_iter:6.1f}, time "
+                 f"{t_log / t_sns:6.1f}, max |plan diff| {np.abs(lg.plan - r.plan).max():.1e}")
+    else:
+        line += (f" | log capped: iterations >= {lg.n_iter / r.n_iter:.1f}x, "
+                 f"time >= {t_log / t_sns:.1f}x")
+    print(line, flush=True)
+
+
 def bench_online(n, d, reg, n_iter, n_jobs, seed):
     import resource
 
@@ -183,12 +217,28 @@ def main():
     parser.add_argument("--online-iter", type=int, default=3)
     parser.add_argument("--online-reg", type=float, default=0.1)
     parser.add_argument("--online-dim", type=int, default=10)
+    parser.add_argument("--sns", action="store_true",
+                        help="only the SNS section: reg = 1e-3 to tol = 1e-9 against log "
+                             "Sinkhorn, random 2-D/10-D clouds and blobs")
+    parser.add_argument("--sns-log-cap", type=int, default=5000,
+                        help="iteration cap of the log Sinkhorn reference in --sns")
     args = parser.parse_args()
     if args.online:
         bench_online(args.online, args.online_dim, args.online_reg, args.online_iter,
                      args.n_jobs, args.seed)
         return
     sizes = args.n or ([500, 2000, 5000] if args.full else [500, 1000])
+    if args.sns:
+        from skot.ot import sinkhorn_newton_sparse
+
+        sinkhorn_newton_sparse(None, None, np.random.default_rng(0).random((40, 40)), 1e-3,
+                               n_jobs=args.n_jobs)
+        print("SNS vs log Sinkhorn, reg = 1e-3, tol = 1e-9 (L1 marginal error), "
+              "squared Euclidean cost / max")
+        for n in sizes:
+            for kind, d in [("random", d) for d in args.dims] + [("blobs", 2)]:
+                bench_sns(kind, n, d, 1e-3, 1e-9, args.sns_log_cap, args.n_jobs, args.seed)
+        return
 
     import ot  # noqa: F401  (fail early when the peer is missing)
 
@@ -200,6 +250,11 @@ def main():
         sinkhorn(None, None, Mw, 0.1, method=method, n_jobs=args.n_jobs)
     emd(None, None, Mw)
     rng = np.random.default_rng(args.seed)
+    # the same threads for everybody: POT's BLAS gets --n-jobs threads too
+    from threadpoolctl import threadpool_limits
+
+    blas = threadpool_limits(limits=max(1, args.n_jobs), user_api="blas")
+    print(f"skot n_jobs = {args.n_jobs}; BLAS (POT) limited to {max(1, args.n_jobs)} thread(s)")
     for d in args.dims:
         for n in sizes:
             X = rng.random((n, d))
@@ -210,6 +265,7 @@ def main():
                 bench_sinkhorn(M, reg, args.tol, args.max_iter, args.log_iters, args.n_jobs)
             if not args.no_emd:
                 bench_emd(M)
+    blas.unregister()
 
 
 if __name__ == "__main__":
