@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench doc clean
+.PHONY: demo test bench doc lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,18 @@ demo: $(VENV)/.stamp-base
 	MPLBACKEND=Agg $(BIN)/python -m skot demo
 
 test: $(VENV)/.stamp-test
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-bench
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.stamp-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 doc: $(VENV)/.stamp-doc
 	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -b html doc doc/_build/html

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._numba import numba_threads
+from ._numba import numba_threads, select
 from ._validation import check_memory
 
 # Metrics computed by skot's own exact kernels; every other metric goes to
@@ -16,6 +16,19 @@ EXACT_METRICS = {
     "l1": 2,
     "chebyshev": 3,
 }
+
+
+def _supported_metrics():
+    from sklearn.metrics.pairwise import _VALID_METRICS
+
+    return frozenset((set(_VALID_METRICS) | set(EXACT_METRICS)) - {"precomputed"})
+
+
+# The one list of metric names every family accepts on feature input (skot's
+# exact kernels plus every name scikit-learn's ``pairwise_distances`` takes).
+# Families add their own input kinds ("precomputed", "adjacency") on top, and a
+# solver that supports fewer (the block-wise online engine) names its subset.
+METRICS = _supported_metrics()
 
 
 def pairwise_distances(X, Y=None, *, metric="euclidean", n_jobs=None, metric_params=None):
@@ -59,12 +72,12 @@ def pairwise_distances(X, Y=None, *, metric="euclidean", n_jobs=None, metric_par
         Xc = np.ascontiguousarray(X, dtype=dtype)
         out = np.empty((n, m), dtype=dtype)
         with numba_threads(n_jobs) as n_threads:
-            parallel = n_threads > 1 and n * m * X.shape[1] > 2_000_000
+            work = n * m * X.shape[1]
             if Y is None:
-                (k.pairwise_xx_par if parallel else k.pairwise_xx)(Xc, code, out)
+                select(k.pairwise_xx, work, n_threads, "pairwise")(Xc, code, out)
             else:
                 Yc = np.ascontiguousarray(Y, dtype=dtype)
-                (k.pairwise_xy_par if parallel else k.pairwise_xy)(Xc, Yc, code, out)
+                select(k.pairwise_xy, work, n_threads, "pairwise")(Xc, Yc, code, out)
         return out
     from sklearn.metrics import pairwise_distances as sk_pairwise
 

@@ -9,15 +9,16 @@ fit and at predict time agree bit for bit. Cost O(n m d).
 
 Metric codes: 0 euclidean, 1 squared euclidean, 2 manhattan, 3 chebyshev.
 
-Every parallel kernel has a serial twin: callers running inside joblib worker
-threads must use the serial one (numba's default threading layer does not
-allow concurrent parallel launches).
+``pairwise_xy`` and ``pairwise_xx`` are :func:`~skot.utils._numba.twin` kernels:
+callers pick ``.serial`` or ``.parallel`` with ``select``; callers running inside
+joblib worker threads must use the serial one (numba's default threading layer
+does not allow concurrent parallel launches).
 """
 
 import numpy as np
 from numba import prange
 
-from ._numba import jit
+from ._numba import jit, twin
 
 
 @jit(inline="always")
@@ -56,29 +57,19 @@ def _xx_row(X, i, metric, out):
         out[j, i] = v
 
 
-@jit
+@twin
 def pairwise_xy(X, Y, metric, out):
-    """``out[i, j] = d(X[i], Y[j])`` (serial)."""
-    for i in range(X.shape[0]):
-        _xy_row(X, Y, i, metric, out)
-
-
-@jit(parallel=True)
-def pairwise_xy_par(X, Y, metric, out):
-    """``out[i, j] = d(X[i], Y[j])``, rows in parallel."""
+    """``out[i, j] = d(X[i], Y[j])``, rows in parallel in the ``parallel`` variant."""
     for i in prange(X.shape[0]):
         _xy_row(X, Y, i, metric, out)
 
 
-@jit
+@twin
 def pairwise_xx(X, metric, out):
-    """``out[i, j] = d(X[i], X[j])``, computed once per pair and mirrored (serial)."""
-    for i in range(X.shape[0]):
-        _xx_row(X, i, metric, out)
+    """``out[i, j] = d(X[i], X[j])``, computed once per pair and mirrored.
 
-
-@jit(parallel=True)
-def pairwise_xx_par(X, metric, out):
-    """As :func:`pairwise_xx`, rows in parallel (each pair is still computed once)."""
+    The ``parallel`` variant splits rows over threads; each pair is still
+    computed once, so both variants give the same bits.
+    """
     for i in prange(X.shape[0]):
         _xx_row(X, i, metric, out)

@@ -1,17 +1,95 @@
-"""Validation helpers shared by every family (no numba, no kernels)."""
+"""Validation helpers shared by every family (kernels imported lazily).
+
+The one symmetry rule
+---------------------
+A square matrix is *symmetric* when ``max |K[i, j] - K[j, i]| <=
+SYMMETRY_RTOL * max |K|``: symmetric up to rounding, as the BLAS-based
+``sklearn.metrics.pairwise_distances(X)``, ``rbf_kernel(X)``,
+``np.exp(-pairwise_distances(X, squared=True) / h)`` or ``1 - V @ V.T`` give.
+Its *diagonal is zero* when ``max |K[i, i]| <= SYMMETRY_RTOL * max |K|``.
+Every family decides both with :func:`scan_matrix` (dense) or
+:func:`is_symmetric` (dense or sparse), and a matrix found symmetric is used
+as symmetric (solvers read one triangle, or use ``(K + K.T) / 2``); nowhere is
+exact equality required.
+"""
 
 import numbers
 import os
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 
 __all__ = [
+    "SYMMETRY_RTOL",
+    "MatrixScan",
     "available_memory",
     "check_memory",
     "check_square_matrix",
     "check_nonnegative_weights",
+    "is_symmetric",
+    "scan_matrix",
 ]
+
+SYMMETRY_RTOL = 1e-10
+
+
+class MatrixScan(NamedTuple):
+    """What one pass over a dense matrix found (see :func:`scan_matrix`)."""
+
+    finite: bool
+    min: float
+    max_abs: float
+    asymmetry: float
+    min_diagonal: float
+    max_diagonal: float
+    n_zero_offdiag: int
+
+    @property
+    def symmetric(self):
+        """Square and symmetric up to rounding (the one symmetry rule)."""
+        return bool(self.finite and self.asymmetry <= SYMMETRY_RTOL * self.max_abs)
+
+    @property
+    def exactly_symmetric(self):
+        return bool(self.finite and self.asymmetry == 0)
+
+    @property
+    def zero_diagonal(self):
+        """Every diagonal entry is zero up to rounding (same tolerance)."""
+        big = max(abs(self.min_diagonal), abs(self.max_diagonal))
+        return bool(self.finite and big <= SYMMETRY_RTOL * self.max_abs)
+
+    @property
+    def largest_diagonal(self):
+        """The diagonal entry of largest magnitude (for error messages)."""
+        d0, d1 = self.min_diagonal, self.max_diagonal
+        return d1 if abs(d1) >= abs(d0) else d0
+
+
+def scan_matrix(K):
+    """Scan a dense 2-D float32/float64 matrix in one pass (any layout, no copy).
+
+    Returns a :class:`MatrixScan`: finiteness, minimum, largest magnitude,
+    largest asymmetry, diagonal range, number of zero off-diagonal entries,
+    and the symmetry and zero-diagonal decisions of the one rule.
+    """
+    from ._matrix_kernels import scan_matrix_kernel
+
+    return MatrixScan(*scan_matrix_kernel(K))
+
+
+def is_symmetric(K):
+    """The one symmetry rule for a dense or sparse 2-D matrix (no copy when dense)."""
+    if K.ndim != 2 or K.shape[0] != K.shape[1]:
+        return False
+    if sparse.issparse(K):
+        if K.nnz == 0:
+            return True
+        diff = abs(K - K.T)
+        gap = diff.max() if diff.nnz else 0.0
+        return bool(np.isfinite(gap) and gap <= SYMMETRY_RTOL * abs(K).max())
+    return scan_matrix(K).symmetric
 
 
 def available_memory():
