@@ -56,8 +56,9 @@ def make_data(name, k):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return make_shifted_datasets(n_samples_source=k, n_samples_target=k, shift=name,
-                                     noise=0.3, random_state=0)
+        return make_shifted_datasets(
+            n_samples_source=k, n_samples_target=k, shift=name, noise=0.3, random_state=0
+        )
 
 
 def skot_model(method):
@@ -80,7 +81,7 @@ def skot_model(method):
         return DomainAdaptationClassifier(SVC(), LinearTransport(reg=1.0))
     if method == "lpl1":
         return DomainAdaptationClassifier(SVC(), ClassRegularizedTransport(1.0, 0.1))
-    return OTLabelPropagation(EMDTransport(), estimator=SVC())
+    return OTLabelPropagation(SVC(), transport=EMDTransport())
 
 
 def skada_model(method):
@@ -212,8 +213,9 @@ def main(argv=None):
     parser.add_argument("--k", type=int, nargs="*", default=None, help="rows per cluster")
     parser.add_argument("--datasets", nargs="*", default=DATASETS, choices=DATASETS)
     parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per tool; the fastest is reported")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per tool; the fastest is reported"
+    )
     args = parser.parse_args(argv)
     sizes = args.k or ([125, 500] if args.full else [125])
 
@@ -230,9 +232,11 @@ def main(argv=None):
         run_skada(method, Xw, yw, sdw)
         run_pot(method, Xw, yw, sdw)
 
-    header = (f"{'data':18s} {'rows':>11s} {'method':9s} | {'skot s':>7s} {'skada s':>7s} "
-              f"{'POT s':>7s} | {'/skada':>6s} {'/POT':>6s} | {'skot OT':>7s} {'POT OT':>7s} "
-              f"{'ratio':>6s} | {'acc skot':>8s} {'skada':>6s} {'POT':>6s}")
+    header = (
+        f"{'data':18s} {'rows':>11s} {'method':9s} | {'skot s':>7s} {'skada s':>7s} "
+        f"{'POT s':>7s} | {'/skada':>6s} {'/POT':>6s} | {'skot OT':>7s} {'POT OT':>7s} "
+        f"{'ratio':>6s} | {'acc skot':>8s} {'skada':>6s} {'POT':>6s}"
+    )
     print(header)
     print("-" * len(header))
     for k in sizes:
@@ -254,9 +258,12 @@ def main(argv=None):
         X, y, sd = make_data(args.datasets[0], k)
         n_fit = int((sd >= 0).sum())
         for name, t_ours, t_theirs, diff in bench_out_of_sample(X, y, sd):
-            print(f"out-of-sample transform of 4000 new rows ({args.datasets[0]}, {n_fit} fitted "
-                  f"source rows), {name}: skot {t_ours:.3f} s, POT {t_theirs:.3f} s, ratio "
-                  f"{t_ours / t_theirs:.3f}, max |skot - POT| {diff:.1e}", flush=True)
+            print(
+                f"out-of-sample transform of 4000 new rows ({args.datasets[0]}, {n_fit} fitted "
+                f"source rows), {name}: skot {t_ours:.3f} s, POT {t_theirs:.3f} s, ratio "
+                f"{t_ours / t_theirs:.3f}, max |skot - POT| {diff:.1e}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

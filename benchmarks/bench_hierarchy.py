@@ -85,8 +85,7 @@ def _tools(method):
 
     from skot.cluster import linkage
 
-    tools = {"skot": lambda X: linkage(X, method),
-             "scipy": lambda X: hierarchy.linkage(X, method)}
+    tools = {"skot": lambda X: linkage(X, method), "scipy": lambda X: hierarchy.linkage(X, method)}
     try:
         import fastcluster
 
@@ -98,8 +97,9 @@ def _tools(method):
     if method in SKLEARN_METHODS:
         from sklearn.cluster import AgglomerativeClustering
 
-        tools["sklearn"] = lambda X: AgglomerativeClustering(
-            n_clusters=10, linkage=method).fit(X).labels_
+        tools["sklearn"] = lambda X: (
+            AgglomerativeClustering(n_clusters=10, linkage=method).fit(X).labels_
+        )
     return tools
 
 
@@ -108,10 +108,14 @@ def bench_features(sizes, methods):
     from sklearn.datasets import make_blobs
     from sklearn.metrics import adjusted_rand_score
 
-    print("\n== linkage on make_blobs(n, 10 features): wall and CPU time [s], peak memory "
-          "[MiB], agreement with scipy ==")
-    header = f"{'n':>6} {'method':>9} {'tool':>12} {'time':>8} {'skot/tool':>9} " \
-             f"{'cpu':>7} {'cpu ratio':>9} {'peak MiB':>9}  agreement"
+    print(
+        "\n== linkage on make_blobs(n, 10 features): wall and CPU time [s], peak memory "
+        "[MiB], agreement with scipy =="
+    )
+    header = (
+        f"{'n':>6} {'method':>9} {'tool':>12} {'time':>8} {'skot/tool':>9} "
+        f"{'cpu':>7} {'cpu ratio':>9} {'peak MiB':>9}  agreement"
+    )
     print(header)
     print("-" * len(header))
     Xw, _ = make_blobs(50, n_features=10, random_state=1)
@@ -136,8 +140,10 @@ def bench_features(sizes, methods):
                     agree = f"max|dh| {np.max(np.abs(out[:, 2] - Zs[:, 2])):.1e}"
                 ratio = t_skot / dt if dt > 0 else float("nan")
                 cratio = c_skot / cpu if cpu > 0 else float("nan")
-                print(f"{n:>6} {method:>9} {name:>12} {dt:>8.3f} {ratio:>9.2f} "
-                      f"{cpu:>7.3f} {cratio:>9.2f} {_mib(peak):>9}  {agree}")
+                print(
+                    f"{n:>6} {method:>9} {name:>12} {dt:>8.3f} {ratio:>9.2f} "
+                    f"{cpu:>7.3f} {cratio:>9.2f} {_mib(peak):>9}  {agree}"
+                )
                 rows.append((n, method, name, dt, peak))
     return rows
 
@@ -160,10 +166,10 @@ def _hsbm_for_degree(mean_degree, depth=3, block_size=625, ratios=(1, 2, 4, 12),
     """HSBM with p_l proportional to ``ratios`` and the given mean degree."""
     from skot.datasets import make_hierarchical_sbm
 
-    n_blocks = 2 ** depth
+    n_blocks = 2**depth
     block_size * n_blocks
     # nodes at LCA depth l from a node: level 0..depth
-    counts = [block_size * (2 ** (depth - l) - 2 ** (depth - l - 1)) for l in range(depth)]
+    counts = [block_size * (2 ** (depth - lv) - 2 ** (depth - lv - 1)) for lv in range(depth)]
     counts.append(block_size - 1)
     scale = mean_degree / float(np.dot(counts, ratios))
     p = np.asarray(ratios, dtype=float) * scale
@@ -193,15 +199,19 @@ def bench_graphs(graphs):
         ks = [len(np.unique(lv)) for lv in levels]
         tools = {
             "skot, from nodes (= Paris uniform)": lambda A=A: BottomUpClustering(
-                metric="adjacency").fit(A),
+                metric="adjacency"
+            ).fit(A),
             "skot, Bethe-Hessian K=8": lambda A=A: BottomUpClustering(
-                metric="adjacency", n_initial_clusters=8, random_state=0).fit(A),
+                metric="adjacency", n_initial_clusters=8, random_state=0
+            ).fit(A),
             "skot, Bethe-Hessian K='auto'": lambda A=A: BottomUpClustering(
-                metric="adjacency", n_initial_clusters="auto", random_state=0).fit(A),
+                metric="adjacency", n_initial_clusters="auto", random_state=0
+            ).fit(A),
         }
         if Paris is not None:
-            tools["sknetwork Paris(weights='uniform')"] = \
-                lambda A=A: Paris(weights="uniform").fit_predict(A)
+            tools["sknetwork Paris(weights='uniform')"] = lambda A=A: Paris(
+                weights="uniform"
+            ).fit_predict(A)
             tools["sknetwork Paris() (degree)"] = lambda A=A: Paris().fit_predict(A)
         times = {}
         for name, f in tools.items():
@@ -210,16 +220,22 @@ def bench_graphs(graphs):
             if name.startswith("skot"):
                 accs = []
                 for lv, k in zip(levels, ks):
-                    accs.append(_accuracy(lv, out.labels_at(n_clusters=k))
-                                if k <= out.n_leaves_ else float("nan"))
+                    accs.append(
+                        _accuracy(lv, out.labels_at(n_clusters=k))
+                        if k <= out.n_leaves_
+                        else float("nan")
+                    )
                 extra = f" (K found: {out.n_initial_clusters_})" if "auto" in name else ""
             else:
                 accs = [_accuracy(lv, cut_straight(out, n_clusters=k)) for lv, k in zip(levels, ks)]
                 extra = ""
             ref = times.get("sknetwork Paris(weights='uniform')")
             ratio = "" if ref is None else f"{dt / ref:.3f}"
-            print(f"{label:>26} {name:>34} {dt:>8.3f} {ratio:>11}  "
-                  + " ".join(f"{a:.4f}" for a in accs) + extra)
+            print(
+                f"{label:>26} {name:>34} {dt:>8.3f} {ratio:>11}  "
+                + " ".join(f"{a:.4f}" for a in accs)
+                + extra
+            )
         if Paris is not None:
             ref = times["sknetwork Paris(weights='uniform')"]
             for name, dt in times.items():
@@ -229,13 +245,15 @@ def bench_graphs(graphs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true",
-                        help="n in {2000, 5000, 10000} and the 1M-edge graph")
+    parser.add_argument(
+        "--full", action="store_true", help="n in {2000, 5000, 10000} and the 1M-edge graph"
+    )
     parser.add_argument("--n", type=int, nargs="*", help="sizes of the feature data")
     parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS)
     parser.add_argument("--no-graphs", action="store_true")
-    parser.add_argument("--big-graph", action="store_true",
-                        help="add the 1M-edge graph (implied by --full)")
+    parser.add_argument(
+        "--big-graph", action="store_true", help="add the 1M-edge graph (implied by --full)"
+    )
     parser.add_argument("--no-features", action="store_true")
     args = parser.parse_args(argv)
     sizes = args.n or ([2000, 5000, 10000] if args.full else [2000])
@@ -247,14 +265,18 @@ def main(argv=None):
         paper = make_hierarchical_sbm(3, 2, 200, (40, 50, 60, 100), random_state=0)
         # harder: every level closer to its neighbours
         harder = make_hierarchical_sbm(3, 2, 200, (30, 35, 40, 60), random_state=0)
-        graphs = [("paper: N=1600 a=(40,50,60,100)", paper),
-                  ("harder: N=1600 a=(30,35,40,60)", harder),
-                  ("N=5000, mean degree 20", _hsbm_for_degree(20))]
+        graphs = [
+            ("paper: N=1600 a=(40,50,60,100)", paper),
+            ("harder: N=1600 a=(30,35,40,60)", harder),
+            ("N=5000, mean degree 20", _hsbm_for_degree(20)),
+        ]
         if args.full or args.big_graph:
             graphs.append(("N=5000, mean degree 425", _hsbm_for_degree(425)))
         for label, (A, _) in graphs:
-            print(f"{label}: {A.shape[0]} nodes, {A.nnz // 2} edges, "
-                  f"mean degree {A.nnz / A.shape[0]:.1f}")
+            print(
+                f"{label}: {A.shape[0]} nodes, {A.nnz // 2} edges, "
+                f"mean degree {A.nnz / A.shape[0]:.1f}"
+            )
         bench_graphs(graphs)
 
 

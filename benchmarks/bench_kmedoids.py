@@ -5,14 +5,18 @@ set and the same random initial medoids go to both implementations (after numba
 compilation). Printed: skot time (1 and 2 threads), kmedoids time on the same
 C-ordered matrix and on its Fortran-ordered copy (the layout the Rust code reads
 contiguously), the ratios, and both losses. Then BUILD, LAB, the first fit in a
-fresh process with a warm numba cache, and FastCLARA on 200,000 points.
+fresh process with a warm numba cache, FastCLARA on 200,000 points, and every
+input layout (slice, strided view, F-order, float32, read-only, memmap) against
+the contiguous matrix.
 
-Usage: python benchmarks/bench_kmedoids.py [--quick]
+Usage: python benchmarks/bench_kmedoids.py [--quick] [--layouts-only]
 """
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -28,10 +32,76 @@ def timeit(func, repeat=1):
     return best, out
 
 
+def _layouts(D, tmpdir):
+    """The values of ``D`` in every layout a user may pass (name, array)."""
+    n = D.shape[0]
+    yield "C (reference)", D
+    yield "F-order", np.asfortranarray(D)
+    big = np.zeros((n + 1000, n + 1000), dtype=D.dtype)
+    big[:n, :n] = D
+    yield "slice of a bigger C", big[:n, :n]
+    del big
+    big2 = np.zeros((2 * n, 2 * n), dtype=D.dtype)
+    big2[::2, ::2] = D
+    yield "strided view [::2, ::2]", big2[::2, ::2]
+    del big2
+    ro = D.copy()
+    ro.setflags(write=False)
+    yield "read-only", ro
+    del ro
+    path = os.path.join(tmpdir, "D.dat")
+    mm = np.memmap(path, dtype=D.dtype, mode="w+", shape=D.shape)
+    mm[:] = D
+    mm.flush()
+    del mm
+    yield "memmap (mode r)", np.memmap(path, dtype=D.dtype, mode="r", shape=D.shape)
+
+
+def bench_layouts(n, k):
+    """build(A, k) and fasterpam(A, init) for every layout of one matrix, against C."""
+    from skot.cluster import build, fasterpam
+    from skot.utils._pairwise import pairwise_distances
+
+    X, _ = make_blobs(n, 10, centers=20, random_state=42)
+    print(
+        f"\nLayouts: build(A, {k}) and fasterpam(A, {k} random medoids), n = {n} "
+        "(time in s; ratio = layout / C of the same dtype; every result identical)"
+    )
+    head = f"{'layout':>26} {'dtype':>8} {'build':>7} {'ratio':>6} {'fasterpam':>10} {'ratio':>6}"
+    print(head)
+    print("-" * len(head))
+    init = np.random.RandomState(0).choice(n, k, replace=False)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for dt in (np.float64, np.float32):
+            D = pairwise_distances(X.astype(dt))
+            build(D[:500, :500], 5)  # compile outside the timings
+            ref = None
+            for name, A in _layouts(D, tmpdir):
+                build(A[:300, :300], 5)
+                tb, rb = timeit(lambda: build(A, k), 2)
+                tf, rf = timeit(lambda: fasterpam(A, init.copy()), 2)
+                if ref is None:
+                    ref = (tb, tf, rb, rf)
+                assert np.array_equal(rb.medoids, ref[2].medoids)
+                assert np.array_equal(rf.labels, ref[3].labels) and rf.loss == ref[3].loss
+                print(
+                    f"{name:>26} {np.dtype(dt).name:>8} {tb:7.3f} {tb / ref[0]:6.2f} "
+                    f"{tf:10.3f} {tf / ref[1]:6.2f}"
+                )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="n = 2000 only")
+    parser.add_argument(
+        "--layouts-only",
+        action="store_true",
+        help="only the layout table (n = 4000, or 1500 with --quick)",
+    )
     args = parser.parse_args()
+    if args.layouts_only:
+        bench_layouts(1500 if args.quick else 4000, 60)
+        return
     import kmedoids
 
     from skot.cluster import build, fastclara, fasterpam, lab
@@ -48,9 +118,11 @@ def main():
         lab(Dc, 5, random_state=0)
 
     print("FasterPAM from the same random medoids (time in s; ratio = skot / kmedoids)")
-    head = (f"{'n':>6} {'k':>4} {'dtype':>7} {'skot':>7} {'skot 2t':>8} {'rust C':>7} "
-            f"{'rust F':>7} {'skot/C':>7} {'skot/F':>7} {'2t/F':>6} {'loss skot':>14} "
-            f"{'loss rust':>14}")
+    head = (
+        f"{'n':>6} {'k':>4} {'dtype':>7} {'skot':>7} {'skot 2t':>8} {'rust C':>7} "
+        f"{'rust F':>7} {'skot/C':>7} {'skot/F':>7} {'2t/F':>6} {'loss skot':>14} "
+        f"{'loss rust':>14}"
+    )
     print(head)
     print("-" * len(head))
     for n in ns:
@@ -62,20 +134,23 @@ def main():
                 init = np.random.RandomState(k).choice(n, k, replace=False)
                 t1, r = timeit(lambda: fasterpam(D, init.copy(), n_jobs=1), 2)
                 t2, r2 = timeit(lambda: fasterpam(D, init.copy(), n_jobs=2), 2)
-                tc, rc = timeit(lambda: kmedoids.fasterpam(D, init.copy(), max_iter=300,
-                                                           n_cpu=1))
-                tf, rf = timeit(lambda: kmedoids.fasterpam(DF, init.copy(), max_iter=300,
-                                                           n_cpu=1), 2)
+                tc, rc = timeit(lambda: kmedoids.fasterpam(D, init.copy(), max_iter=300, n_cpu=1))
+                tf, rf = timeit(
+                    lambda: kmedoids.fasterpam(DF, init.copy(), max_iter=300, n_cpu=1), 2
+                )
                 assert np.array_equal(r.medoids, r2.medoids)
                 same = "" if np.array_equal(r.medoids, rc.medoids) else "  (medoids differ)"
-                print(f"{n:>6} {k:>4} {np.dtype(dt).name:>7} {t1:7.3f} {t2:8.3f} {tc:7.3f} "
-                      f"{tf:7.3f} {t1 / tc:7.3f} {t1 / tf:7.3f} {t2 / tf:6.2f} "
-                      f"{r.loss:14.6f} {rc.loss:14.6f}{same}")
-            del D, DF
+                print(
+                    f"{n:>6} {k:>4} {np.dtype(dt).name:>7} {t1:7.3f} {t2:8.3f} {tc:7.3f} "
+                    f"{tf:7.3f} {t1 / tc:7.3f} {t1 / tf:7.3f} {t2 / tf:6.2f} "
+                    f"{r.loss:14.6f} {rc.loss:14.6f}{same}"
+                )
 
     print("\nInitialisation, float64 (time in s)")
-    head = f"{'n':>6} {'k':>4} {'BUILD':>7} {'BUILD 2t':>9} {'rust BUILD C':>13} " \
-           f"{'ratio':>6} {'LAB':>7} {'loss BUILD':>12} {'loss LAB':>12}"
+    head = (
+        f"{'n':>6} {'k':>4} {'BUILD':>7} {'BUILD 2t':>9} {'rust BUILD C':>13} "
+        f"{'ratio':>6} {'LAB':>7} {'loss BUILD':>12} {'loss LAB':>12}"
+    )
     print(head)
     print("-" * len(head))
     for n in ns[:2] if not args.quick else ns:
@@ -87,24 +162,37 @@ def main():
             tr, rr = timeit(lambda: kmedoids.pam_build(D, k))
             tl, rl = timeit(lambda: lab(D, k, random_state=0))
             assert np.array_equal(rb.medoids, rr.medoids)
-            print(f"{n:>6} {k:>4} {tb:7.3f} {tb2:9.3f} {tr:13.3f} {tb / tr:6.3f} {tl:7.3f} "
-                  f"{rb.loss:12.3f} {rl.loss:12.3f}")
+            print(
+                f"{n:>6} {k:>4} {tb:7.3f} {tb2:9.3f} {tr:13.3f} {tb / tr:6.3f} {tl:7.3f} "
+                f"{rb.loss:12.3f} {rl.loss:12.3f}"
+            )
 
-    code = ("import time, numpy as np; t=time.perf_counter(); "
-            "from skot.cluster import KMedoids; "
-            "X=np.random.RandomState(0).rand(2000, 10); "
-            "KMedoids(10).fit(X); print(time.perf_counter()-t)")
-    first = float(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                 text=True, check=True).stdout)
-    print(f"\nFirst KMedoids(10).fit of 2000 x 10 in a fresh process, warm numba cache "
-          f"(import included): {first:.2f} s")
+    code = (
+        "import time, numpy as np; t=time.perf_counter(); "
+        "from skot.cluster import KMedoids; "
+        "X=np.random.RandomState(0).rand(2000, 10); "
+        "KMedoids(10).fit(X); print(time.perf_counter()-t)"
+    )
+    first = float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    print(
+        f"\nFirst KMedoids(10).fit of 2000 x 10 in a fresh process, warm numba cache "
+        f"(import included): {first:.2f} s"
+    )
 
     n_big = 20000 if args.quick else 200000
     Xb, _ = make_blobs(n_big, 10, centers=100, random_state=0)
     tcl, rcl = timeit(lambda: fastclara(Xb, 100, random_state=0, n_jobs=2))
-    print(f"FastCLARA: {n_big} points, 10 features, k=100, 5 samples of 480, 2 jobs: "
-          f"{tcl:.2f} s, loss {rcl.loss:.1f} (no {n_big}x{n_big} matrix: it would need "
-          f"{n_big**2 * 8 / 2**30:.0f} GiB)")
+    print(
+        f"FastCLARA: {n_big} points, 10 features, k=100, 5 samples of 480, 2 jobs: "
+        f"{tcl:.2f} s, loss {rcl.loss:.1f} (no {n_big}x{n_big} matrix: it would need "
+        f"{n_big**2 * 8 / 2**30:.0f} GiB)"
+    )
+
+    bench_layouts(1500 if args.quick else 4000, 60)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,10 @@ def _row(name, seconds, n_iter, err, ref_seconds=None, per_iter_ref=None, note="
     per = seconds / max(n_iter, 1)
     ratio = f"{seconds / ref_seconds:7.3f}" if ref_seconds else "      -"
     pratio = f"{per / per_iter_ref:7.3f}" if per_iter_ref else "      -"
-    print(f"  {name:<22} {seconds:9.3f} s {n_iter:7d} it {per * 1e3:9.3f} ms/it "
-          f"err {err:9.2e}  time/POT {ratio}  per-it/POT {pratio} {note}")
+    print(
+        f"  {name:<22} {seconds:9.3f} s {n_iter:7d} it {per * 1e3:9.3f} ms/it "
+        f"err {err:9.2e}  time/POT {ratio}  per-it/POT {pratio} {note}"
+    )
 
 
 def bench_sinkhorn(M, reg, tol, max_iter, log_iters, n_jobs):
@@ -67,34 +69,63 @@ def bench_sinkhorn(M, reg, tol, max_iter, log_iters, n_jobs):
         # POT plain Sinkhorn (scaling domain, the fast reference)
         # POT stops on the 2-norm of the column error, checked every 10
         # iterations; tol / sqrt(m) bounds the L1 error by tol as well
-        P_pot, t_pot = _timed(ot.sinkhorn, a, b, M, reg, method="sinkhorn",
-                              stopThr=tol / np.sqrt(m), numItermax=max_iter, log=True)
+        P_pot, t_pot = _timed(
+            ot.sinkhorn,
+            a,
+            b,
+            M,
+            reg,
+            method="sinkhorn",
+            stopThr=tol / np.sqrt(m),
+            numItermax=max_iter,
+            log=True,
+        )
         it_pot = int(P_pot[1]["niter"])
         P_pot = P_pot[0]
         pot_ok = np.isfinite(P_pot).all()
         per_pot = t_pot / max(it_pot, 1)
-        _row("POT sinkhorn", t_pot, it_pot, _l1(P_pot, a, b) if pot_ok else np.nan,
-             note="" if pot_ok else "(NaN plan: unstable)")
+        _row(
+            "POT sinkhorn",
+            t_pot,
+            it_pot,
+            _l1(P_pot, a, b) if pot_ok else np.nan,
+            note="" if pot_ok else "(NaN plan: unstable)",
+        )
         # POT log-domain Sinkhorn: time per iteration on a few iterations
-        _, t_potlog = _timed(ot.sinkhorn, a, b, M, reg, method="sinkhorn_log",
-                             stopThr=0.0, numItermax=log_iters)
+        _, t_potlog = _timed(
+            ot.sinkhorn, a, b, M, reg, method="sinkhorn_log", stopThr=0.0, numItermax=log_iters
+        )
         per_potlog = t_potlog / log_iters
         results = {}
         for method in ("log", "scaling", "sns"):
-            res, t = _timed(sinkhorn, a, b, M, reg, method=method, tol=tol,
-                            max_iter=max_iter, n_jobs=n_jobs)
+            res, t = _timed(
+                sinkhorn, a, b, M, reg, method=method, tol=tol, max_iter=max_iter, n_jobs=n_jobs
+            )
             results[method] = (res, t)
         it_log = results["log"][0].n_iter
         est = per_potlog * it_log
-        _row("POT sinkhorn_log (est.)", est, it_log, np.nan,
-             note=f"(measured {per_potlog * 1e3:.1f} ms/it on {log_iters} it)")
+        _row(
+            "POT sinkhorn_log (est.)",
+            est,
+            it_log,
+            np.nan,
+            note=f"(measured {per_potlog * 1e3:.1f} ms/it on {log_iters} it)",
+        )
         for method, (res, t) in results.items():
             flag = "" if res.converged else "(max_iter reached)"
-            _row(f"skot {method}", t, res.n_iter, res.marginal_error,
-                 ref_seconds=t_pot if pot_ok else None,
-                 per_iter_ref=per_pot if pot_ok else None, note=flag)
-            print(f"  {'':<22} vs POT sinkhorn_log: time {t / est:7.4f}, "
-                  f"per-iteration {t / max(res.n_iter, 1) / per_potlog:7.4f}")
+            _row(
+                f"skot {method}",
+                t,
+                res.n_iter,
+                res.marginal_error,
+                ref_seconds=t_pot if pot_ok else None,
+                per_iter_ref=per_pot if pot_ok else None,
+                note=flag,
+            )
+            print(
+                f"  {'':<22} vs POT sinkhorn_log: time {t / est:7.4f}, "
+                f"per-iteration {t / max(res.n_iter, 1) / per_potlog:7.4f}"
+            )
         if pot_ok:
             diff = np.abs(results["log"][0].plan - P_pot).max()
             print(f"  max |plan_skot - plan_POT| = {diff:.2e}")
@@ -113,12 +144,16 @@ def bench_emd(M):
         capped = any("numItermax" in str(x.message) or "Iteration" in str(x.message) for x in w)
     (_, log_full), t_full = _timed(ot.emd, [], [], M, numItermax=10**9, log=True)
     ref = float(log_full["cost"])
-    print(f"emd n = m = {n}: skot {t:.3f} s ({res.n_iter} pivots, optimal={res.converged}, "
-          f"cost {res.cost:.12g}); POT to optimality {t_full:.3f} s (cost {ref:.12g}); "
-          f"ratio skot/POT {t / t_full:.3f}; relative cost difference "
-          f"{abs(res.cost - ref) / abs(ref):.1e}")
-    print(f"  POT with its default numItermax: {t_def:.3f} s, cost "
-          f"{float(log_def['cost']):.12g}, stopped by the cap: {capped}")
+    print(
+        f"emd n = m = {n}: skot {t:.3f} s ({res.n_iter} pivots, optimal={res.converged}, "
+        f"cost {res.cost:.12g}); POT to optimality {t_full:.3f} s (cost {ref:.12g}); "
+        f"ratio skot/POT {t / t_full:.3f}; relative cost difference "
+        f"{abs(res.cost - ref) / abs(ref):.1e}"
+    )
+    print(
+        f"  POT with its default numItermax: {t_def:.3f} s, cost "
+        f"{float(log_def['cost']):.12g}, stopped by the cap: {capped}"
+    )
 
 
 def bench_sns(kind, n, d, reg, tol, log_cap, n_jobs, seed):
@@ -136,21 +171,29 @@ def bench_sns(kind, n, d, reg, tol, log_cap, n_jobs, seed):
     M = cost_matrix(X, Y, norm="max")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r, t_sns = _timed(sinkhorn_newton_sparse, None, None, M, reg, tol=tol, max_iter=20_000,
-                          n_jobs=n_jobs)
-        lg, t_log = _timed(sinkhorn, None, None, M, reg, method="log", tol=tol,
-                           max_iter=log_cap, n_jobs=n_jobs)
+        r, t_sns = _timed(
+            sinkhorn_newton_sparse, None, None, M, reg, tol=tol, max_iter=20_000, n_jobs=n_jobs
+        )
+        lg, t_log = _timed(
+            sinkhorn, None, None, M, reg, method="log", tol=tol, max_iter=log_cap, n_jobs=n_jobs
+        )
     per = t_log / max(lg.n_iter, 1)
     name = f"{kind} {d}-D" if kind != "blobs" else f"blobs {d}-D"
-    line = (f"  {name:<11} {M.shape[0]:>5}x{M.shape[1]:<5} sns {r.n_iter:4d} it {t_sns:8.3f} s "
-            f"err {r.marginal_error:8.1e} | log {lg.n_iter:6d} it {t_log:8.2f} s "
-            f"({per * 1e3:6.2f} ms/it) err {lg.marginal_error:8.1e}")
+    line = (
+        f"  {name:<11} {M.shape[0]:>5}x{M.shape[1]:<5} sns {r.n_iter:4d} it {t_sns:8.3f} s "
+        f"err {r.marginal_error:8.1e} | log {lg.n_iter:6d} it {t_log:8.2f} s "
+        f"({per * 1e3:6.2f} ms/it) err {lg.marginal_error:8.1e}"
+    )
     if lg.converged:
-        line += (f" | log/sns: iterations {lg.n_iter / r.n_iter:6.1f}, time "
-                 f"{t_log / t_sns:6.1f}, max |plan diff| {np.abs(lg.plan - r.plan).max():.1e}")
+        line += (
+            f" | log/sns: iterations {lg.n_iter / r.n_iter:6.1f}, time "
+            f"{t_log / t_sns:6.1f}, max |plan diff| {np.abs(lg.plan - r.plan).max():.1e}"
+        )
     else:
-        line += (f" | log capped: iterations >= {lg.n_iter / r.n_iter:.1f}x, "
-                 f"time >= {t_log / t_sns:.1f}x")
+        line += (
+            f" | log capped: iterations >= {lg.n_iter / r.n_iter:.1f}x, "
+            f"time >= {t_log / t_sns:.1f}x"
+        )
     print(line, flush=True)
 
 
@@ -165,8 +208,8 @@ def bench_online(n, d, reg, n_iter, n_jobs, seed):
     with warnings.catch_warnings():  # warm up on a small problem
         warnings.simplefilter("ignore")
         sinkhorn_online(X[:300], Y[:300], reg, norm="max", max_iter=2, n_jobs=n_jobs)
-    print(f"\n=== online Sinkhorn, {d}-D clouds, n = m = {n}, reg = {reg:g}, "
-          f"n_jobs = {n_jobs} ===")
+    print(f"\n=== online Sinkhorn, {d}-D clouds, n = m = {n}, reg = {reg:g}, n_jobs = {n_jobs} ===")
+
     class _Stamps:
         """Stdout recorder: the time of every verbose progress line."""
 
@@ -185,19 +228,24 @@ def bench_online(n, d, reg, n_iter, n_jobs, seed):
         warnings.simplefilter("ignore")
         t_start = time.perf_counter()
         with contextlib.redirect_stdout(stamps):
-            res = sinkhorn_online(X, Y, reg, norm="max", max_iter=n_iter, tol=1e-9,
-                                  n_jobs=n_jobs, verbose=True)
+            res = sinkhorn_online(
+                X, Y, reg, norm="max", max_iter=n_iter, tol=1e-9, n_jobs=n_jobs, verbose=True
+            )
         t_end = time.perf_counter()
     ts = np.asarray(stamps.times)
     per = float(np.diff(ts).mean()) if ts.size > 1 else float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"  total {t_end - t_start:.1f} s for {res.n_iter} iterations: max-cost pass + "
-          f"first half-iteration {ts[0] - t_start:.1f} s, {per:.1f} s per iteration "
-          f"({2 * n * n / per:.3g} cost entries/s), final marginal/cost passes "
-          f"{t_end - ts[-1]:.1f} s")
-    print(f"  final L1 marginal error {res.marginal_error:.3e} (converged={res.converged}), "
-          f"cost {res.cost:.6g}; peak RSS {peak:.0f} MiB (one n x n float64 matrix would "
-          f"take {8 * n * n / 2**20:.0f} MiB)")
+    print(
+        f"  total {t_end - t_start:.1f} s for {res.n_iter} iterations: max-cost pass + "
+        f"first half-iteration {ts[0] - t_start:.1f} s, {per:.1f} s per iteration "
+        f"({2 * n * n / per:.3g} cost entries/s), final marginal/cost passes "
+        f"{t_end - ts[-1]:.1f} s"
+    )
+    print(
+        f"  final L1 marginal error {res.marginal_error:.3e} (converged={res.converged}), "
+        f"cost {res.cost:.6g}; peak RSS {peak:.0f} MiB (one n x n float64 matrix would "
+        f"take {8 * n * n / 2**20:.0f} MiB)"
+    )
 
 
 def main():
@@ -212,29 +260,45 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--no-emd", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--online", type=int, default=None, metavar="N",
-                        help="only the online Sinkhorn section, n = m = N (e.g. 100000)")
+    parser.add_argument(
+        "--online",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the online Sinkhorn section, n = m = N (e.g. 100000)",
+    )
     parser.add_argument("--online-iter", type=int, default=3)
     parser.add_argument("--online-reg", type=float, default=0.1)
     parser.add_argument("--online-dim", type=int, default=10)
-    parser.add_argument("--sns", action="store_true",
-                        help="only the SNS section: reg = 1e-3 to tol = 1e-9 against log "
-                             "Sinkhorn, random 2-D/10-D clouds and blobs")
-    parser.add_argument("--sns-log-cap", type=int, default=5000,
-                        help="iteration cap of the log Sinkhorn reference in --sns")
+    parser.add_argument(
+        "--sns",
+        action="store_true",
+        help="only the SNS section: reg = 1e-3 to tol = 1e-9 against log "
+        "Sinkhorn, random 2-D/10-D clouds and blobs",
+    )
+    parser.add_argument(
+        "--sns-log-cap",
+        type=int,
+        default=5000,
+        help="iteration cap of the log Sinkhorn reference in --sns",
+    )
     args = parser.parse_args()
     if args.online:
-        bench_online(args.online, args.online_dim, args.online_reg, args.online_iter,
-                     args.n_jobs, args.seed)
+        bench_online(
+            args.online, args.online_dim, args.online_reg, args.online_iter, args.n_jobs, args.seed
+        )
         return
     sizes = args.n or ([500, 2000, 5000] if args.full else [500, 1000])
     if args.sns:
         from skot.ot import sinkhorn_newton_sparse
 
-        sinkhorn_newton_sparse(None, None, np.random.default_rng(0).random((40, 40)), 1e-3,
-                               n_jobs=args.n_jobs)
-        print("SNS vs log Sinkhorn, reg = 1e-3, tol = 1e-9 (L1 marginal error), "
-              "squared Euclidean cost / max")
+        sinkhorn_newton_sparse(
+            None, None, np.random.default_rng(0).random((40, 40)), 1e-3, n_jobs=args.n_jobs
+        )
+        print(
+            "SNS vs log Sinkhorn, reg = 1e-3, tol = 1e-9 (L1 marginal error), "
+            "squared Euclidean cost / max"
+        )
         for n in sizes:
             for kind, d in [("random", d) for d in args.dims] + [("blobs", 2)]:
                 bench_sns(kind, n, d, 1e-3, 1e-9, args.sns_log_cap, args.n_jobs, args.seed)

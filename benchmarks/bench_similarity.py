@@ -72,13 +72,17 @@ def timed(f, *args, repeat=1, **kw):
 
 def row(label, solver, it, mv, seconds, err, ref_seconds=None):
     ratio = "" if ref_seconds is None else f"{seconds / ref_seconds:8.1f}x"
-    print(f"{label:<28} {solver:<22} {it:>6} {mv:>7} {seconds:>9.3f} {ratio:>9} "
-          f"{err[0]:>10.1e} {err[1]:>10.1e}")
+    print(
+        f"{label:<28} {solver:<22} {it:>6} {mv:>7} {seconds:>9.3f} {ratio:>9} "
+        f"{err[0]:>10.1e} {err[1]:>10.1e}"
+    )
 
 
 def header():
-    print(f"{'problem':<28} {'solver':<22} {'iters':>6} {'matvecs':>7} {'time [s]':>9} "
-          f"{'/ skot fp':>9} {'row err':>10} {'col err':>10}")
+    print(
+        f"{'problem':<28} {'solver':<22} {'iters':>6} {'matvecs':>7} {'time [s]':>9} "
+        f"{'/ skot fp':>9} {'row err':>10} {'col err':>10}"
+    )
     print("-" * 108)
 
 
@@ -96,8 +100,9 @@ def dense_case(n, factor, with_pot, with_numpy, n_jobs):
     row(label, "skot newton", nt.n_iter, nt.n_matvec, t_nt, errors(nt.matrix), t_fp)
     if with_numpy:
         cap = 2000 if n <= 2000 else 300
-        (it, mv, er, ec), t = timed(numpy_sinkhorn_knopp, K, max_iter=cap,
-                                    repeat=3 if factor == 1 else 1)
+        (it, mv, er, ec), t = timed(
+            numpy_sinkhorn_knopp, K, max_iter=cap, repeat=3 if factor == 1 else 1
+        )
         name = "numpy alternating SK" + (f" (cap {cap})" if it >= cap and er >= TOL else "")
         row(label, name, it, mv, t, (er, ec), t_fp)
     if with_pot:
@@ -105,8 +110,16 @@ def dense_case(n, factor, with_pot, with_numpy, n_jobs):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (G, log), t = timed(ot.sinkhorn, np.ones(n), np.ones(n), D2 / (2 * sigma**2), 1.0,
-                                stopThr=TOL, numItermax=2000, log=True)
+            (G, log), t = timed(
+                ot.sinkhorn,
+                np.ones(n),
+                np.ones(n),
+                D2 / (2 * sigma**2),
+                1.0,
+                stopThr=TOL,
+                numItermax=2000,
+                log=True,
+            )
         it = int(log["niter"])
         name = "POT ot.sinkhorn" + (" (cap 2000)" if it >= 1999 else "")
         row(label, name, it, 2 * it, t, errors(G), t_fp)
@@ -127,8 +140,10 @@ def sparse_case(n, k, n_jobs):
     row(label, "skot newton", nt.n_iter, nt.n_matvec, t_nt, errors(nt.matrix), t_fp)
     (it, mv, er, ec), t = timed(numpy_sinkhorn_knopp, K, repeat=3)
     row(label, "scipy alternating SK", it, mv, t, (er, ec), t_fp)
-    print(f"{label:<28} POT ot.sinkhorn: needs a dense {n}x{n} cost matrix "
-          f"({n * n * 8 / 2**30:.1f} GiB), not run")
+    print(
+        f"{label:<28} POT ot.sinkhorn: needs a dense {n}x{n} cost matrix "
+        f"({n * n * 8 / 2**30:.1f} GiB), not run"
+    )
 
 
 def main():
@@ -155,9 +170,11 @@ def main():
     for method in ("auto", "fixed_point"):
         for n_jobs in sorted({1, args.n_jobs, -1}):
             est, t = timed(SinkhornAffinity(method=method, n_jobs=n_jobs).fit, X, repeat=3)
-            print(f"SinkhornAffinity(method={method!r}, n_jobs={n_jobs}).fit on "
-                  f"make_blobs({n}, 10): {t:.3f} s (dense kernel + median bandwidth + "
-                  f"scaling, {est.n_matvec_} matvecs, row error {est.scaling_error_:.1e})")
+            print(
+                f"SinkhornAffinity(method={method!r}, n_jobs={n_jobs}).fit on "
+                f"make_blobs({n}, 10): {t:.3f} s (dense kernel + median bandwidth + "
+                f"scaling, {est.n_matvec_} matvecs, row error {est.scaling_error_:.1e})"
+            )
 
 
 if __name__ == "__main__":

@@ -105,7 +105,9 @@ def main():
         print(f"  import {module:16s} +{best:.3f} s  (target 0.15 s: {status})", flush=True)
 
     print("\nFirst call in a fresh process (seconds; imports excluded)")
-    print(f"  {'case':20s} {'import':>7s} {'cold':>7s} {'warm':>7s}   targets: cold <= 4, warm <= 0.3")
+    print(
+        f"  {'case':20s} {'import':>7s} {'cold':>7s} {'warm':>7s}   targets: cold <= 4, warm <= 0.3"
+    )
     for name in names:
         imp, call = CASES[name]
         src = TEMPLATE.format(imp=imp, call=call)
@@ -113,8 +115,11 @@ def main():
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
             imp_t, cold = run(src, env)
             warm = min(run(src, env)[1] for _ in range(args.repeat))
-        flag = "" if name.startswith("sklearn") else (
-            "  ok" if cold <= 4 and warm <= 0.3 else "  OVER")
+        flag = (
+            ""
+            if name.startswith("sklearn")
+            else ("  ok" if cold <= 4 and warm <= 0.3 else "  OVER")
+        )
         print(f"  {name:20s} {imp_t:7.2f} {cold:7.2f} {warm:7.2f}{flag}", flush=True)
 
 

@@ -20,9 +20,7 @@ _CANDIDATES = ("cluster", "ot", "da", "similarity", "datasets", "utils")
 
 def _available():
     return [
-        name
-        for name in _CANDIDATES
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None
+        name for name in _CANDIDATES if importlib.util.find_spec(f"{__name__}.{name}") is not None
     ]
 
 

@@ -5,9 +5,7 @@ import sys
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m skot", description="skot command-line tools."
-    )
+    parser = argparse.ArgumentParser(prog="python -m skot", description="skot command-line tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",

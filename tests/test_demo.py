@@ -8,7 +8,9 @@ import sys
 def test_demo_quick(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "skot", "demo", "--quick", "--out", str(tmp_path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "MPLBACKEND": "Agg"},
     ).stdout
     assert "KMedoids(method='fasterpam')" in out

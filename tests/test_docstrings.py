@@ -17,8 +17,12 @@ def _public_methods(cls):
     for name, member in inspect.getmembers(cls):
         if name.startswith("_") or not callable(member):
             continue
-        if name in ("get_metadata_routing", "set_output", "get_params", "set_params",
-                    "fit_transform") or name.startswith("set_") and name.endswith("_request"):
+        if (
+            name
+            in ("get_metadata_routing", "set_output", "get_params", "set_params", "fit_transform")
+            or name.startswith("set_")
+            and name.endswith("_request")
+        ):
             continue
         defining = next(c for c in cls.__mro__ if name in c.__dict__)
         if not defining.__module__.startswith("skot"):

@@ -12,5 +12,11 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*/plo
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[f"{p.parent.name}/{p.name}" for p in EXAMPLES])
 def test_example_runs(path, tmp_path):
-    subprocess.run([sys.executable, str(path)], cwd=tmp_path, check=True, capture_output=True,
-                   env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
+    subprocess.run(
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=300,
+    )

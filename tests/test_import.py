@@ -13,8 +13,9 @@ def test_import_is_fast_and_lazy():
     )
     best = None
     for _ in range(3):  # best of three: the first start may hit a cold disk cache
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
         dt, heavy = float(out[0]), out[1] if len(out) > 1 else ""
         best = dt if best is None else min(best, dt)
         assert heavy == "", f"import skot pulled in {heavy}"

@@ -7,9 +7,9 @@ The target moons are the source moons rotated by 40 degrees, and their labels
 are unknown. A classifier trained on the source alone misses the rotated
 target; :class:`skot.da.SinkhornTransport` couples the source rows with the
 target rows (the coupling is drawn on the left: each source row is joined
-to the target rows holding most of its mass), moves every source row to the barycentre of its coupled target rows
-(middle), and a classifier trained on these transported, labelled rows
-classifies the target (right), all inside one
+to the target rows holding most of its mass), moves every source row to the
+barycentre of its coupled target rows (middle), and a classifier trained on
+these transported, labelled rows classifies the target (right), all inside one
 :class:`skot.da.DomainAdaptationClassifier`.
 """
 
@@ -46,8 +46,13 @@ colors = np.array(["tab:blue", "tab:red"])
 ax = axes[0]
 i, j = np.nonzero(P > 0.5 * P.max(axis=1, keepdims=True))  # strongest links
 for a, b in zip(i, j):
-    ax.plot([Xs[a, 0], Xt[b, 0]], [Xs[a, 1], Xt[b, 1]], c="0.6", lw=0.5,
-            alpha=min(1.0, P[a, b] / P[a].max()))
+    ax.plot(
+        [Xs[a, 0], Xt[b, 0]],
+        [Xs[a, 1], Xt[b, 1]],
+        c="0.6",
+        lw=0.5,
+        alpha=min(1.0, P[a, b] / P[a].max()),
+    )
 ax.scatter(*Xs.T, c=colors[ys], s=14, label="source (labelled)")
 ax.scatter(*Xt.T, c="0.3", marker="x", s=14, label="target (unlabelled)")
 ax.set_title("source, target and the coupling")

@@ -19,8 +19,9 @@ from scipy.optimize import linear_sum_assignment
 from skot.cluster import BottomUpClustering
 from skot.datasets import make_hierarchical_sbm
 
-A, levels = make_hierarchical_sbm(depth=3, branching=2, block_size=200,
-                                  a=(40, 50, 60, 100), random_state=0)
+A, levels = make_hierarchical_sbm(
+    depth=3, branching=2, block_size=200, a=(40, 50, 60, 100), random_state=0
+)
 
 
 def accuracy(true, pred):
@@ -31,15 +32,16 @@ def accuracy(true, pred):
     return C[r, c].sum() / true.shape[0]
 
 
-bottom_up = BottomUpClustering(metric="adjacency", n_initial_clusters="auto",
-                               random_state=0).fit(A)
+bottom_up = BottomUpClustering(metric="adjacency", n_initial_clusters="auto", random_state=0).fit(A)
 from_nodes = BottomUpClustering(metric="adjacency").fit(A)
 print(f"Bethe-Hessian found {bottom_up.n_initial_clusters_} bottom communities")
 for level, true in enumerate(levels, start=1):
     k = len(np.unique(true))
-    print(f"level {level} ({k} communities): accuracy bottom-up "
-          f"{accuracy(true, bottom_up.labels_at(n_clusters=k)):.3f}, from nodes "
-          f"{accuracy(true, from_nodes.labels_at(n_clusters=k)):.3f}")
+    print(
+        f"level {level} ({k} communities): accuracy bottom-up "
+        f"{accuracy(true, bottom_up.labels_at(n_clusters=k)):.3f}, from nodes "
+        f"{accuracy(true, from_nodes.labels_at(n_clusters=k)):.3f}"
+    )
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.3]})
 order = np.argsort(bottom_up.labels_at(n_clusters=8), kind="stable")
@@ -48,8 +50,13 @@ axes[0].set_title("adjacency (nodes ordered by community)", fontsize=10)
 axes[0].set_xticks([])
 axes[0].set_yticks([])
 sizes = np.bincount(bottom_up.initial_labels_)
-dendrogram(bottom_up.linkage_matrix_, ax=axes[1], leaf_rotation=90, leaf_font_size=8,
-           labels=[f"C{i}: {c} nodes" for i, c in enumerate(sizes)])
+dendrogram(
+    bottom_up.linkage_matrix_,
+    ax=axes[1],
+    leaf_rotation=90,
+    leaf_font_size=8,
+    labels=[f"C{i}: {c} nodes" for i, c in enumerate(sizes)],
+)
 axes[1].set_ylim(0.6, None)
 axes[1].set_ylabel("1 - edge density")
 axes[1].set_title("tree over the bottom communities", fontsize=10)

@@ -20,13 +20,14 @@ digits = load_digits()
 X, y = digits.data, digits.target
 
 km = KMedoids(n_clusters=10, random_state=0).fit(X)
-print(f"Euclidean FasterPAM: loss {km.inertia_:.0f}, "
-      f"ARI {adjusted_rand_score(y, km.labels_):.3f}")
+print(f"Euclidean FasterPAM: loss {km.inertia_:.0f}, ARI {adjusted_rand_score(y, km.labels_):.3f}")
 
 D = pairwise_distances(X, metric="manhattan")
 km_l1 = KMedoids(n_clusters=10, metric="precomputed").fit(D)
-print(f"Manhattan FasterPAM: loss {km_l1.inertia_:.0f}, "
-      f"ARI {adjusted_rand_score(y, km_l1.labels_):.3f}")
+print(
+    f"Manhattan FasterPAM: loss {km_l1.inertia_:.0f}, "
+    f"ARI {adjusted_rand_score(y, km_l1.labels_):.3f}"
+)
 
 fig, axes = plt.subplots(2, 10, figsize=(10, 2.6))
 for row, model, name in [(0, km, "euclidean"), (1, km_l1, "manhattan")]:

@@ -37,8 +37,10 @@ X = centres[y] + noise[:, None] * rng.randn(y.size, dim)
 est = SinkhornAffinity(zero_diagonal=True)
 P = est.fit_transform(X)
 K = rbf_kernel(X, gamma=est.gamma_)
-print(f"gamma = {est.gamma_:.3g}, scaling: {est.n_iter_} iterations, "
-      f"max |row sum - 1| = {np.abs(P.sum(axis=1) - 1).max():.1e}")
+print(
+    f"gamma = {est.gamma_:.3g}, scaling: {est.n_iter_} iterations, "
+    f"max |row sum - 1| = {np.abs(P.sum(axis=1) - 1).max():.1e}"
+)
 
 aris = {}
 for name, A in (("plain Gaussian kernel", K), ("Sinkhorn affinity", P)):

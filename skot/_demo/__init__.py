@@ -83,8 +83,9 @@ def run_demo(out="skot-demo", quick=False, random_state=0):
         X, y, images = X[:400], y[:400], images[:400]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(X=X, y=y, images=images, out=out, quick=quick,
-                      random_state=random_state, figures=[])
+    ctx = DemoContext(
+        X=X, y=y, images=images, out=out, quick=quick, random_state=random_state, figures=[]
+    )
     if pyplot() is None:
         print("matplotlib is not installed: figures are skipped.")
     print(f"skot demo on scikit-learn's digits ({X.shape[0]} images, {X.shape[1]} pixels)\n")
@@ -92,8 +93,7 @@ def run_demo(out="skot-demo", quick=False, random_state=0):
     rows = []
     for mod in _family_modules():
         for row in mod.run(ctx):
-            rows.append((mod.TITLE, row.estimator, row.found, row.quality,
-                         f"{row.seconds:.3f}"))
+            rows.append((mod.TITLE, row.estimator, row.found, row.quality, f"{row.seconds:.3f}"))
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
     print(line)

@@ -35,40 +35,52 @@ def run(ctx):
     rows = []
     source_only, seconds = timed(lambda: KNeighborsClassifier(1).fit(Xs, ys))
     acc0 = source_only.score(Xt, yt)
-    rows.append(DemoRow("KNeighborsClassifier(1), source only", "no adaptation",
-                        f"target accuracy {acc0:.3f}", seconds))
+    rows.append(
+        DemoRow(
+            "KNeighborsClassifier(1), source only",
+            "no adaptation",
+            f"target accuracy {acc0:.3f}",
+            seconds,
+        )
+    )
     models = {
         "EMDTransport": DomainAdaptationClassifier(base, EMDTransport()),
         "SinkhornTransport(reg=0.05, norm='max')": DomainAdaptationClassifier(
-            base, SinkhornTransport(reg=0.05, norm="max")),
+            base, SinkhornTransport(reg=0.05, norm="max")
+        ),
         "LinearTransport(reg=1)": DomainAdaptationClassifier(base, LinearTransport(reg=1.0)),
     }
     fitted = {}
     for name, clf in models.items():
         _, seconds = timed(clf.fit, X, y)
         fitted[name] = clf
-        rows.append(DemoRow(
-            f"DomainAdaptationClassifier(1-NN, {name})",
-            f"{len(ys)} source rows mapped onto {len(yt)} target rows",
-            f"target accuracy {clf.score(Xt, yt):.3f} (source only {acc0:.3f})",
-            seconds,
-        ))
-    lp = OTLabelPropagation(EMDTransport())
+        rows.append(
+            DemoRow(
+                f"DomainAdaptationClassifier(1-NN, {name})",
+                f"{len(ys)} source rows mapped onto {len(yt)} target rows",
+                f"target accuracy {clf.score(Xt, yt):.3f} (source only {acc0:.3f})",
+                seconds,
+            )
+        )
+    lp = OTLabelPropagation(transport=EMDTransport())
     _, seconds = timed(lp.fit, X, y)
-    rows.append(DemoRow(
-        "OTLabelPropagation(EMDTransport())",
-        "labels propagated through the coupling",
-        f"target accuracy {np.mean(lp.transduction_ == yt):.3f}",
-        seconds,
-    ))
+    rows.append(
+        DemoRow(
+            "OTLabelPropagation(transport=EMDTransport())",
+            "labels propagated through the coupling",
+            f"target accuracy {np.mean(lp.transduction_ == yt):.3f}",
+            seconds,
+        )
+    )
     plt = pyplot()
     if plt is not None:
         transport = fitted["EMDTransport"].transport_
         mapped = transport.transform(Xs, sample_domain=1)
         fig, axes = plt.subplots(3, 8, figsize=(8, 3.4))
         for k in range(8):
-            for r, (img, label) in enumerate([(Xs[k], "source"), (mapped[k], "transported"),
-                                              (Xt[k], "target")]):
+            for r, (img, label) in enumerate(
+                [(Xs[k], "source"), (mapped[k], "transported"), (Xt[k], "target")]
+            ):
                 ax = axes[r, k]
                 ax.imshow(img.reshape(8, 8), cmap="gray_r", vmin=0, vmax=16)
                 ax.axis("off")

@@ -19,18 +19,19 @@ def run(ctx):
         _, seconds = timed(km.fit, ctx.X)
         fitted[method] = km
         ari = adjusted_rand_score(ctx.y, km.labels_)
-        rows.append(DemoRow(
-            estimator=f"KMedoids(method={method!r})",
-            found=f"10 medoids, loss {km.inertia_:.1f}",
-            quality=f"ARI vs digit labels {ari:.3f}",
-            seconds=seconds,
-        ))
+        rows.append(
+            DemoRow(
+                estimator=f"KMedoids(method={method!r})",
+                found=f"10 medoids, loss {km.inertia_:.1f}",
+                quality=f"ARI vs digit labels {ari:.3f}",
+                seconds=seconds,
+            )
+        )
     plt = pyplot()
     if plt is not None:
         km = fitted["fasterpam"]
         fig, axes = plt.subplots(1, 10, figsize=(10, 1.6))
-        order = np.argsort([np.bincount(ctx.y[km.labels_ == c]).argmax()
-                            for c in range(10)])
+        order = np.argsort([np.bincount(ctx.y[km.labels_ == c]).argmax() for c in range(10)])
         for ax, c in zip(axes, order):
             m = km.medoid_indices_[c]
             ax.imshow(ctx.images[m], cmap="gray_r")

@@ -32,29 +32,37 @@ def run(ctx):
         fitted[label] = (est, P)
         sums = np.asarray(P.sum(axis=1)).ravel()
         ari = _spectral_ari(P, ctx.y, ctx.random_state)
-        shown = ", ".join(f"{k}={v!r}" for k, v in est.get_params().items()
-                          if k in ("n_neighbors", "zero_diagonal") and v)
-        rows.append(DemoRow(
-            estimator=f"SinkhornAffinity({shown})",
-            found=f"{label} P, {est.n_matvec_} matvecs, max|row sum-1| "
-                  f"{np.abs(sums - 1).max():.0e}",
-            quality=f"spectral ARI {ari:.3f}",
-            seconds=seconds,
-        ))
+        shown = ", ".join(
+            f"{k}={v!r}"
+            for k, v in est.get_params().items()
+            if k in ("n_neighbors", "zero_diagonal") and v
+        )
+        rows.append(
+            DemoRow(
+                estimator=f"SinkhornAffinity({shown})",
+                found=f"{label} P, {est.n_matvec_} matvecs, max|row sum-1| "
+                f"{np.abs(sums - 1).max():.0e}",
+                quality=f"spectral ARI {ari:.3f}",
+                seconds=seconds,
+            )
+        )
     est = fitted["dense"][0]
     K, seconds = timed(rbf_kernel, ctx.X, gamma=est.gamma_)
-    rows.append(DemoRow(
-        estimator="plain Gaussian kernel (same gamma)",
-        found="dense K, rows not normalised",
-        quality=f"spectral ARI {_spectral_ari(K, ctx.y, ctx.random_state):.3f}",
-        seconds=seconds,
-    ))
+    rows.append(
+        DemoRow(
+            estimator="plain Gaussian kernel (same gamma)",
+            found="dense K, rows not normalised",
+            quality=f"spectral ARI {_spectral_ari(K, ctx.y, ctx.random_state):.3f}",
+            seconds=seconds,
+        )
+    )
     plt = pyplot()
     if plt is not None:
         order = np.argsort(ctx.y, kind="stable")
         fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-        for ax, (name, A) in zip(axes, (("Gaussian kernel", K),
-                                        ("Sinkhorn affinity", fitted["dense"][1]))):
+        for ax, (name, A) in zip(
+            axes, (("Gaussian kernel", K), ("Sinkhorn affinity", fitted["dense"][1]))
+        ):
             B = np.array(A)[np.ix_(order, order)]
             np.fill_diagonal(B, np.nan)
             ax.imshow(B, cmap="viridis")

@@ -7,43 +7,29 @@ with :meth:`BottomUpClustering.labels_at`.
 """
 
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._numba import effective_n_threads
-from ._linkage import METHODS, _float_array, _kernels, _linkage
+from ..utils._numba import blas_threads, effective_n_threads
+from ._graph_linkage import (
+    _bethe_hessian,  # noqa: F401  (re-exported for tests and users of the old path)
+    _check_adjacency,
+    _first_appearance,
+    bethe_hessian_clustering,
+    graph_linkage,
+)
+from ._linkage import METHODS, _float_array, _linkage
+from ._metrics import linkage_metrics
 
 __all__ = ["BottomUpClustering"]
 
-# scipy pdist names, plus scikit-learn's aliases
-_PDIST_METRICS = {
-    "braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine",
-    "euclidean", "hamming", "jaccard", "jensenshannon", "minkowski", "seuclidean",
-    "sqeuclidean", "mahalanobis",
-}
-_ALIASES = {"manhattan": "cityblock", "l1": "cityblock", "l2": "euclidean"}
-# Below this many nodes the Bethe-Hessian is diagonalised densely.
-_DENSE_EIGH_MAX_N = 600
-# Upper bound on the number of communities estimated with "auto".
-_AUTO_MAX_CLUSTERS = 1000
-
 
 # ----------------------------------------------------------- tree cutting
-
-
-def _first_appearance(labels):
-    """Relabel to 0..k-1 in order of first appearance."""
-    _, first, inv = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(first.shape[0], dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
-    return rank[inv.ravel()]
 
 
 def _cut(Z, n_leaves, n_clusters=None, distance_threshold=None):
@@ -76,172 +62,6 @@ def _cut(Z, n_leaves, n_clusters=None, distance_threshold=None):
     return _first_appearance(root[:n_leaves])
 
 
-# ---------------------------------------------------------------- graphs
-
-
-def _check_adjacency(X):
-    """Symmetric CSR float64 adjacency without self-loops."""
-    if sparse.issparse(X):
-        A = sparse.csr_matrix(X, dtype=np.float64, copy=True)
-    else:
-        A = sparse.csr_matrix(np.asarray(X, dtype=np.float64))
-    if A.shape[0] != A.shape[1]:
-        raise ValueError(
-            f"With metric='adjacency', X must be a square (n_nodes, n_nodes) adjacency "
-            f"matrix, got shape {A.shape}."
-        )
-    if not np.isfinite(A.data).all():
-        raise ValueError("The adjacency matrix X contains NaN or infinity.")
-    if (A.data < 0).any():
-        raise ValueError(
-            f"The adjacency matrix X must have non-negative weights, got min {A.data.min()!r}."
-        )
-    A.setdiag(0)
-    A.eliminate_zeros()
-    diff = abs(A - A.T)
-    if diff.nnz and diff.max() > 1e-12 * max(1.0, A.data.max()):
-        warnings.warn(
-            "The adjacency matrix X is not symmetric: it is replaced by (X + X.T) / 2, "
-            "the undirected graph with the mean weight of both directions.",
-            UserWarning,
-            stacklevel=3,
-        )
-        A = ((A + A.T) * 0.5).tocsr()
-    A.sort_indices()
-    return A
-
-
-def _bethe_hessian(A, dense_correction=False):
-    """``H = (r^2 - 1) I + D - c r A`` and ``r``.
-
-    ``r = sqrt(<d^2>/<d> - 1)`` estimates ``sqrt(rho)``, with ``rho`` the
-    spectral radius of the non-backtracking matrix; ``c = 1`` is the
-    Bethe-Hessian. With ``dense_correction``, ``c = 1 / sqrt(1 - q)`` with
-    ``q = <d^2> / (n <d>)``, the mean edge probability seen from an edge end
-    (see :func:`bethe_hessian_clustering`).
-    """
-    d = np.asarray(A.sum(axis=1)).ravel()
-    s1 = d.sum()
-    n = A.shape[0]
-    r = np.sqrt(max((d * d).sum() / s1 - 1.0, 1.0)) if s1 > 0 else 1.0
-    c = 1.0
-    if dense_correction and s1 > 0:
-        q = min((d * d).sum() / (n * s1), 0.99)
-        c = 1.0 / np.sqrt(1.0 - q)
-    H = sparse.diags((r * r - 1.0) + d) - (c * r) * A
-    return H.tocsr(), r
-
-
-def _smallest_eigh(H, k, rng, tol=0.0):
-    """The ``k`` smallest eigenpairs of the symmetric sparse ``H``, ascending.
-
-    ``tol`` is ARPACK's relative tolerance (0: machine precision); the dense
-    path ignores it.
-    """
-    from scipy.linalg import eigh
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
-
-    n = H.shape[0]
-    if n <= _DENSE_EIGH_MAX_N or k >= n // 2:
-        return eigh(H.toarray(), subset_by_index=(0, k - 1))
-    v0 = rng.uniform(-1.0, 1.0, n)
-    try:
-        vals, vecs = eigsh(H, k=k, which="SA", v0=v0, ncv=min(n, max(2 * k + 1, 20)),
-                           maxiter=50 * n, tol=tol)
-    except ArpackNoConvergence:  # pragma: no cover - fall back on dense
-        return eigh(H.toarray(), subset_by_index=(0, k - 1))
-    order = np.argsort(vals, kind="stable")
-    return vals[order], vecs[:, order]
-
-
-def bethe_hessian_clustering(A, n_clusters, rng, n_init=10):
-    """Spectral communities of a graph from its Bethe-Hessian.
-
-    ``H_r = (r^2 - 1) I + D - r A`` with ``r = sqrt(<d^2>/<d> - 1)`` (Saade,
-    Krzakala & Zdeborova 2014). The rows of the eigenvectors of the ``K``
-    smallest eigenvalues, normalised, go to k-means.
-
-    With ``n_clusters="auto"``, ``K`` is the number of eigenvalues of the
-    regularised normalised adjacency ``L = D_r^{-1/2} A D_r^{-1/2}``
-    (``D_r = D + (r^2 - 1) I``) above the edge of its random bulk (Dall'Amico,
-    Couillet & Tremblay 2021), counted as the negative eigenvalues of
-    ``D_r - A / tau`` (Sylvester's law of inertia), whose eigenvectors then
-    give the embedding. The sparse-graph edge is ``tau = 1 / r``; the fluctuations
-    of an edge of probability ``p`` have variance ``p (1 - p)``, not ``p``,
-    so on dense graphs the edge is ``tau = sqrt(1 - q) / r`` with ``q`` the
-    mean edge probability ``<d^2> / (n <d>)``; ``q -> 0`` gives back the
-    sparse count. The eigenvalues are computed ten at a time (doubling) to a
-    relative tolerance of 1e-3, enough for their signs: the bulk eigenvalues
-    that only confirm the count converge slowly to full precision.
-
-    Returns ``(labels, K, eigenvalues)``.
-    """
-    from sklearn.cluster import KMeans
-
-    n = A.shape[0]
-    if n_clusters == "auto":
-        H, _ = _bethe_hessian(A, dense_correction=True)
-        cap = min(n - 1, _AUTO_MAX_CLUSTERS) if n > 1 else 1
-        k = min(cap, 10)
-        while True:
-            vals, vecs = _smallest_eigh(H, k, rng, tol=1e-3)
-            if vals[-1] >= 0 or k >= cap:
-                break
-            k = min(cap, 2 * k)
-        K = max(1, int(np.sum(vals < 0)))
-    else:
-        H, _ = _bethe_hessian(A)
-        K = int(n_clusters)
-        vals, vecs = _smallest_eigh(H, K, rng)
-    if K == 1:
-        return np.zeros(n, dtype=np.int64), 1, vals
-    emb = vecs[:, :K]
-    norms = np.linalg.norm(emb, axis=1)
-    norms[norms == 0] = 1.0
-    emb = emb / norms[:, None]
-    km = KMeans(K, n_init=n_init, random_state=rng.randint(np.iinfo(np.int32).max))
-    labels = _first_appearance(km.fit_predict(emb))
-    return labels, int(labels.max()) + 1, vals
-
-
-def graph_linkage(A, labels):
-    """Average linkage on inter-community edge density, from a partition.
-
-    Returns the scipy-format tree over the ``K`` communities of ``labels``
-    (0..K-1): the height of a merge of A and B is
-    ``1 - w(A, B) / (|A| |B| w_max)`` with ``w_max`` the largest edge
-    weight (so 0 for a pair of nodes linked by the heaviest edge); the
-    connected components are joined last at height 1. Column 3 counts
-    communities (leaves), as scipy expects; the second output counts nodes.
-    """
-    n = A.shape[0]
-    K = int(labels.max()) + 1
-    sizes = np.bincount(labels, minlength=K).astype(np.float64)
-    M = sparse.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, K))
-    W = (M.T @ A @ M).tocsr()
-    W.setdiag(0)
-    W.eliminate_zeros()
-    W.sort_indices()
-    wmax = A.data.max() if A.nnz else 1.0
-    Kn = _kernels()
-    Zr, n_merges, roots = Kn.graph_average_linkage(
-        W.indptr.astype(np.int64), W.indices.astype(np.int64),
-        W.data.astype(np.float64), sizes,
-    )
-    rows = Zr[:n_merges]
-    rows = rows[np.argsort(-rows[:, 2], kind="stable")]
-    rows[:, 2] = np.clip(1.0 - rows[:, 2] / wmax, 0.0, 1.0)
-    extra = np.zeros((roots.shape[0] - 1, 4))
-    extra[:, 0] = roots[0]
-    extra[:, 1] = roots[1:]
-    extra[:, 2] = 1.0
-    Z = np.ascontiguousarray(np.vstack([rows, extra]))
-    Zn = Z.copy()
-    Kn.label_tree(Zn, K, sizes)
-    Kn.label_tree(Z, K, np.ones(K))
-    return Z, Zn[:, 3].astype(np.int64)
-
-
 # -------------------------------------------------------------- estimator
 
 
@@ -259,7 +79,8 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
       communities come from spectral clustering of the Bethe-Hessian, their
       number given by ``n_initial_clusters`` or estimated from its spectrum
       (``"auto"``: the eigenvalues outside the random bulk, see the User
-      Guide); with ``n_initial_clusters=None`` every node starts alone. (2) The communities are merged by average linkage on the
+      Guide); with ``n_initial_clusters=None`` every node starts alone.
+      (2) The communities are merged by average linkage on the
       inter-community edge density ``w(A, B) / (|A| |B|)``, sizes carried,
       up to the root.
 
@@ -275,12 +96,14 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         Cluster distance for feature rows and distances. Graphs use average
         linkage on edge density (only ``"average"`` is accepted).
     metric : str or callable, default="euclidean"
-        A :func:`scipy.spatial.distance.pdist` metric name (or scikit-learn's
-        aliases ``"manhattan"``, ``"l1"``, ``"l2"``) or callable for feature
-        rows; ``"precomputed"``: ``X`` is a square distance matrix;
-        ``"adjacency"``: ``X`` is a dense or sparse (weighted) adjacency
-        matrix of an undirected graph. Self-loops are ignored; an asymmetric
-        matrix is replaced by ``(X + X.T) / 2`` with a warning.
+        For feature rows, a name of skot's one metric list (every
+        :func:`sklearn.metrics.pairwise_distances` name, e.g. ``"manhattan"``,
+        ``"cosine"``, ``"haversine"``), ``"jensenshannon"``, or a callable
+        (given to :func:`scipy.spatial.distance.pdist`); ``"precomputed"``:
+        ``X`` is a square distance matrix; ``"adjacency"``: ``X`` is a dense
+        or sparse (weighted) adjacency matrix of an undirected graph.
+        Self-loops are ignored; an asymmetric matrix is replaced by
+        ``(X + X.T) / 2`` with a warning.
     distance_threshold : float or None, default=None
         Cut ``labels_`` where the merge height reaches this value (merges at
         or above it are not made); ``n_clusters`` must then be None. Graph
@@ -367,19 +190,30 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "linkage": [StrOptions(set(METHODS))],
-        "metric": [StrOptions(_PDIST_METRICS | set(_ALIASES) | {"precomputed", "adjacency"}),
-                   callable],
+        "metric": [StrOptions(set(linkage_metrics()) | {"precomputed", "adjacency"}), callable],
         "distance_threshold": [Interval(Real, 0, None, closed="left"), None],
-        "n_initial_clusters": [Interval(Integral, 1, None, closed="left"),
-                               StrOptions({"auto"}), None],
+        "n_initial_clusters": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_clusters=2, *, linkage="average", metric="euclidean",
-                 distance_threshold=None, n_initial_clusters=None, random_state=None,
-                 n_jobs=None, verbose=0):
+    def __init__(
+        self,
+        n_clusters=2,
+        *,
+        linkage="average",
+        metric="euclidean",
+        distance_threshold=None,
+        n_initial_clusters=None,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
         self.n_clusters = n_clusters
         self.linkage = linkage
         self.metric = metric
@@ -396,7 +230,7 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         return tags
 
     def _log(self, msg, t0):
-        if self.verbose:
+        if self.verbose > 0:
             print(f"[BottomUpClustering] {msg} ({time.perf_counter() - t0:.3f} s)")
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -436,14 +270,18 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
             )
         t0 = time.perf_counter()
         if graph:
-            X = validate_data(self, X, accept_sparse=("csr", "csc", "coo"),
-                              dtype=[np.float64, np.float32], ensure_min_samples=1)
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=("csr", "csc", "coo"),
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=1,
+            )
             self._fit_graph(X, t0)
         else:
             precomputed = self.metric == "precomputed"
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-            metric = _ALIASES.get(self.metric, self.metric) if isinstance(self.metric, str) \
-                else self.metric
+            metric = self.metric
             if precomputed:
                 X = _float_array(X)
             if self.n_clusters is not None and self.n_clusters > X.shape[0]:
@@ -453,6 +291,7 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
                 )
             for stale in ("initial_labels_", "n_initial_clusters_"):
                 self.__dict__.pop(stale, None)
+            # the same validated core as the function linkage()
             Z = _linkage(X, self.linkage, metric, self.n_jobs)
             self._log(f"{self.linkage} linkage of {X.shape[0]} samples", t0)
             self._set_tree(Z, X.shape[0], Z[:, 3].astype(np.int64))
@@ -477,11 +316,9 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
             elif self.n_initial_clusters == n:
                 init = np.arange(n, dtype=np.int64)
             else:
-                from threadpoolctl import threadpool_limits
-
-                # k-means and the eigensolver on n_jobs threads (None: one), which
-                # also avoids OpenMP oversubscription on small graphs
-                with threadpool_limits(effective_n_threads(self.n_jobs)):
+                # the eigensolver's BLAS on n_jobs threads (None: one): on small
+                # graphs more threads only add synchronisation
+                with blas_threads(effective_n_threads(self.n_jobs)):
                     init, _, _ = bethe_hessian_clustering(A, self.n_initial_clusters, rng)
             self._log(f"Bethe-Hessian step: {int(init.max()) + 1} communities", t0)
         K = int(init.max()) + 1
@@ -490,8 +327,11 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
             raise ValueError(
                 f"n_clusters={self.n_clusters} must be at most the number of leaves of the "
                 f"tree, {K} {what}."
-                + ("" if self.n_initial_clusters is None else
-                   " Raise n_initial_clusters, or set it to None to start from nodes.")
+                + (
+                    ""
+                    if self.n_initial_clusters is None
+                    else " Raise n_initial_clusters, or set it to None to start from nodes."
+                )
             )
         if K > 1:
             Z, counts = graph_linkage(A, init)
@@ -535,16 +375,23 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
             )
         K = self.n_leaves_
         if n_clusters is not None:
-            if (not isinstance(n_clusters, Integral) or isinstance(n_clusters, bool)
-                    or n_clusters < 1 or n_clusters > K):
+            if (
+                not isinstance(n_clusters, Integral)
+                or isinstance(n_clusters, bool)
+                or n_clusters < 1
+                or n_clusters > K
+            ):
                 raise ValueError(
                     f"n_clusters must be an integer in [1, {K}] (the leaves of the fitted "
                     f"tree), got {n_clusters!r}."
                 )
             leaf = _cut(self.linkage_matrix_, K, n_clusters=int(n_clusters))
         else:
-            if (not isinstance(distance_threshold, Real) or isinstance(distance_threshold, bool)
-                    or np.isnan(distance_threshold)):
+            if (
+                not isinstance(distance_threshold, Real)
+                or isinstance(distance_threshold, bool)
+                or np.isnan(distance_threshold)
+            ):
                 raise ValueError(
                     f"distance_threshold must be a real number, got {distance_threshold!r}."
                 )

@@ -6,14 +6,10 @@ dissimilarity matrix (or, for :func:`fastclara`, on feature rows) and returns a
 :class:`KMedoidsResult`. :class:`KMedoids` is the scikit-learn estimator on top.
 """
 
-import math
-import time
 import warnings
 from numbers import Integral
-from typing import NamedTuple
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -21,8 +17,6 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -34,10 +28,27 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..utils._numba import numba_threads
 from ..utils._pairwise import pairwise_distances
 from ..utils._validation import (
-    check_memory,
+    SYMMETRY_RTOL,
     check_nonnegative_weights,
     check_square_matrix,
 )
+from ._kmedoids_solvers import (
+    INITS,
+    METHODS,
+    KMedoidsResult,
+    build_medoids,
+    check_init_medoids,
+    check_k,
+    fastclara_solve,
+    lab_medoids,
+    prepare_distances,
+    prepare_matrix,
+    result,
+    solve,
+    split_medoids,
+    validate_matrix,
+)
+from ._metrics import pairwise_metrics
 
 __all__ = [
     "KMedoids",
@@ -50,402 +61,6 @@ __all__ = [
     "lab",
     "pam",
 ]
-
-METHODS = ("fasterpam", "fastpam1", "pam", "alternate", "fastclara")
-INITS = ("build", "lab", "random", "k-medoids++")
-# Below this many points the parallel kernels cost more than they save.
-_PARALLEL_MIN_N = 5000
-
-
-class KMedoidsResult(NamedTuple):
-    """Result of every k-medoids function.
-
-    Attributes
-    ----------
-    medoids : ndarray of shape (n_clusters,)
-        Indices of the medoids (rows of the input), in the algorithm's order.
-    labels : ndarray of shape (n_samples,)
-        Index into ``medoids`` of each point's nearest medoid (the first one on
-        ties).
-    loss : float
-        Sum of the (weighted) dissimilarities of the points to their medoid.
-    n_iter : int
-        Iterations run (passes for FasterPAM, swaps tried for FastPAM1 and
-        PAM, reassignment rounds for alternate, 0 for an initialisation).
-    n_swaps : int
-        Medoid changes made by the optimisation.
-    converged : bool
-        False when ``max_iter`` stopped the optimisation early.
-    """
-
-    medoids: np.ndarray
-    labels: np.ndarray
-    loss: float
-    n_iter: int
-    n_swaps: int
-    converged: bool
-
-
-# ------------------------------------------------------------- validation
-
-
-def _kernels():
-    # Imported on first use: compiling numba kernels is the caller's cost only.
-    from . import _fasterpam
-
-    return _fasterpam
-
-
-def _prepare(D, name="D", check=True):
-    """Validate a dissimilarity matrix; return ``(DT, symmetric)``.
-
-    ``DT[j, o] = d(o, j)`` is C-contiguous. A matrix symmetric up to rounding
-    (``SYMMETRY_RTOL``) is used as symmetric, without a copy.
-
-    A symmetric C-ordered matrix is used as it is (no copy); an F-ordered one
-    through its transpose (no copy); only an asymmetric C-ordered matrix is
-    copied once, transposed.
-    """
-    D = check_square_matrix(D, name, check_values=False)
-    if check:
-        from ..utils._matrix_kernels import SYMMETRY_RTOL, max_asymmetry, scan_matrix
-
-        finite, vmin, symmetric, dmin, dmax, _ = scan_matrix(D)
-        if finite and not symmetric and D.flags.c_contiguous:
-            gap, scale = max_asymmetry(D)
-            symmetric = gap <= SYMMETRY_RTOL * scale
-        diag = dmax if dmax > -dmin else dmin
-        if not finite:
-            raise ValueError(f"{name} contains NaN or infinity.")
-        if vmin < 0:
-            raise ValueError(f"{name} contains negative dissimilarities (min {vmin!r}).")
-        if diag != 0:
-            raise ValueError(
-                f"{name} must have a zero diagonal (the dissimilarity of a point to "
-                f"itself), got an entry of {diag!r}."
-            )
-    else:
-        symmetric = True
-    if D.flags.c_contiguous and symmetric:
-        return D, True
-    if D.flags.f_contiguous:
-        return D.T, symmetric
-    check_memory(D.nbytes, f"a transposed copy of the {D.shape} asymmetric matrix {name}")
-    return np.ascontiguousarray(D.T), symmetric
-
-
-def _check_k(n_clusters, n):
-    if n_clusters > n:
-        raise ValueError(
-            f"n_clusters={n_clusters} must be at most the number of samples, "
-            f"n_samples={n}."
-        )
-
-
-def _check_init_medoids(init, n_clusters, n):
-    med = np.asarray(init)
-    if med.ndim != 1 or not (np.issubdtype(med.dtype, np.integer) or med.size == 0):
-        raise ValueError(f"init as an array must be 1-D integer medoid indices, got {init!r}.")
-    if med.shape[0] != n_clusters:
-        raise ValueError(
-            f"init has {med.shape[0]} medoid indices but n_clusters={n_clusters}."
-        )
-    if med.size and (med.min() < 0 or med.max() >= n):
-        raise ValueError(f"init medoid indices must be in [0, {n - 1}], got {med.tolist()}.")
-    if np.unique(med).shape[0] != med.shape[0]:
-        raise ValueError(f"init medoid indices must be distinct, got {med.tolist()}.")
-    return med.astype(np.int64)
-
-
-def _n_chunks(n_threads):
-    return 4 * n_threads
-
-
-# ---------------------------------------------------------- initialisation
-
-
-def _build_medoids(DT, w, k, n_threads, symmetric=False):
-    K = _kernels()
-    n = DT.shape[0]
-    parallel = n_threads > 1 and n >= _PARALLEL_MIN_N
-    chunks = _n_chunks(n_threads)
-    sums = np.empty(n, dtype=np.float64)
-    is_med = np.zeros(n, dtype=np.bool_)
-    med = np.empty(k, dtype=np.int64)
-    near_d = np.full(n, np.inf)
-    # step one: the point with the smallest (weighted) distance sum
-    if parallel:
-        K.build_sums_par(DT, w, near_d, is_med, sums, True, chunks)
-    else:
-        K.build_sums(DT, w, near_d, is_med, sums, True)
-    m = K.first_argmin(sums)
-    med[0] = m
-    is_med[m] = True
-    near_d[:] = DT[m]
-    near_d[m] = 0.0
-    if k == 1:
-        return med
-    if parallel:
-        K.build_sums_par(DT, w, near_d, is_med, sums, False, chunks)
-    else:
-        K.build_sums(DT, w, near_d, is_med, sums, False)
-    # The incremental update needs column j == row j (a symmetric matrix);
-    # otherwise every step recomputes all gains directly.
-    margin = 1e-9 * float(np.dot(w, near_d)) * max(1.0, n / 1e4)
-    for step in range(1, k):
-        if symmetric:
-            m = K.build_pick(DT, w, near_d, is_med, sums, margin)
-        else:
-            if step > 1:
-                if parallel:
-                    K.build_sums_par(DT, w, near_d, is_med, sums, False, chunks)
-                else:
-                    K.build_sums(DT, w, near_d, is_med, sums, False)
-            m = K.first_argmin(sums)
-        med[step] = m
-        is_med[m] = True
-        if symmetric and step < k - 1:
-            row = DT[m].astype(np.float64)
-            row[m] = 0.0
-            S = np.flatnonzero(row < near_d).astype(np.int64)
-            old, new = near_d[S].copy(), row[S]
-            if parallel:
-                K.build_update_par(DT, w, S, old, new, sums, chunks)
-            else:
-                K.build_update(DT, w, S, old, new, sums)
-            near_d[S] = new
-        else:
-            K.update_nearest(DT, m, near_d)
-    return med
-
-
-def _lab_medoids(DT, w, k, rng):
-    K = _kernels()
-    n = DT.shape[0]
-    s = min(n, 10 + math.ceil(math.sqrt(n)))
-    sample = np.sort(rng.choice(n, s, replace=False)).astype(np.int64)
-    first = K.lab_first(DT, sample, w)
-    med = [first]
-    near_d = DT[first].astype(np.float64)
-    near_d[first] = 0.0
-    available = np.ones(n, dtype=bool)
-    available[first] = False
-    for _ in range(1, k):
-        pool = np.flatnonzero(available)
-        size = min(s, pool.shape[0])
-        sample = np.sort(rng.choice(pool, size, replace=False)).astype(np.int64)
-        m = K.lab_step(DT, sample, w, near_d)
-        med.append(m)
-        available[m] = False
-        K.update_nearest(DT, m, near_d)
-    return np.asarray(med, dtype=np.int64)
-
-
-def _kpp_medoids(DT, w, k, rng):
-    """Greedy k-medoids++: D-weighted sampling with 2 + log k local trials."""
-    K = _kernels()
-    n = DT.shape[0]
-    n_trials = 2 + int(np.log(k))
-    total_w = w.sum()
-    first = rng.choice(n, p=w / total_w) if total_w > 0 else rng.randint(n)
-    med = [int(first)]
-    near_d = DT[first].astype(np.float64)
-    near_d[first] = 0.0
-    is_med = np.zeros(n, dtype=bool)
-    is_med[first] = True
-    for _ in range(1, k):
-        pot = w * near_d
-        pot[is_med] = 0.0
-        total = pot.sum()
-        if total > 0:
-            cum = np.cumsum(pot)
-            cands = np.searchsorted(cum, rng.uniform(size=n_trials) * total, side="right")
-            cands = np.minimum(cands, n - 1)
-            cands = [c for c in cands if not is_med[c]] or [int(np.flatnonzero(~is_med)[0])]
-        else:  # every remaining point coincides with a medoid
-            cands = [int(rng.choice(np.flatnonzero(~is_med)))]
-        costs = [K.potential_with(DT, int(c), w, near_d) for c in cands]
-        m = int(cands[int(np.argmin(costs))])
-        med.append(m)
-        is_med[m] = True
-        K.update_nearest(DT, m, near_d)
-    return np.asarray(med, dtype=np.int64)
-
-
-def _init_medoids(DT, w, k, init, rng, n_threads, symmetric):
-    n = DT.shape[0]
-    if not isinstance(init, str):
-        return _check_init_medoids(init, k, n)
-    if init == "build":
-        return _build_medoids(DT, w, k, n_threads, symmetric)
-    if init == "lab":
-        return _lab_medoids(DT, w, k, rng)
-    if init == "random":
-        return rng.choice(n, k, replace=False).astype(np.int64)
-    return _kpp_medoids(DT, w, k, rng)
-
-
-# ------------------------------------------------------------ optimisation
-
-
-def _result(DT, w, med, n_iter, n_swaps, converged):
-    K = _kernels()
-    labels = np.empty(DT.shape[0], dtype=np.int64)
-    dist = np.empty(DT.shape[0], dtype=np.float64)
-    loss = K.final_assignment(DT, med, w, labels, dist)
-    return KMedoidsResult(med, labels, float(loss), int(n_iter), int(n_swaps), bool(converged))
-
-
-def _log(verbose, method, it, loss, swaps):
-    if verbose:
-        print(f"[{method}] iteration {it}: loss={loss:.10g}, swaps={swaps}")
-
-
-def _single_medoid(DT, w, med):
-    best, _ = _kernels().medoid_of_members(DT, np.arange(DT.shape[0]), w, int(med[0]))
-    swapped = int(best != med[0])
-    med[0] = best
-    return med, 1, swapped, True
-
-
-def _state(DT, w, med):
-    n = DT.shape[0]
-    near_i = np.empty(n, dtype=np.int64)
-    seco_i = np.empty(n, dtype=np.int64)
-    near_d = np.empty(n, dtype=np.float64)
-    seco_d = np.empty(n, dtype=np.float64)
-    loss = _kernels().initial_assignment(DT, med, w, near_i, near_d, seco_i, seco_d)
-    return near_i, near_d, seco_i, seco_d, loss
-
-
-def _run_fasterpam(DT, w, med, max_iter, order, n_threads, verbose):
-    K = _kernels()
-    n, k = DT.shape[0], med.shape[0]
-    if k == 1:
-        return _single_medoid(DT, w, med)
-    near_i, near_d, seco_i, seco_d, loss = _state(DT, w, med)
-    removal_loss = np.empty(k, dtype=np.float64)
-    K.update_removal_loss(w, near_i, near_d, seco_d, removal_loss)
-    parallel = n_threads > 1 and n >= _PARALLEL_MIN_N
-    scratch = np.empty((16 * n_threads if parallel else 1, k), dtype=np.float64)
-    lastswap, n_swaps, it, converged = -1, 0, 0, False
-    while it < max_iter:
-        it += 1
-        lastloss = loss
-        args = (DT, w, med, near_i, near_d, seco_i, seco_d, removal_loss)
-        if parallel:
-            swaps, lastswap, loss = K.fasterpam_pass_par(*args, scratch, order, lastswap, loss,
-                                                         2 * n_threads)
-        else:
-            swaps, lastswap, loss = K.fasterpam_pass(*args, scratch[0], order, lastswap, loss)
-        n_swaps += swaps
-        _log(verbose, "fasterpam", it, loss, swaps)
-        if swaps == 0 or loss >= lastloss:
-            converged = True
-            break
-    return med, it, n_swaps, converged
-
-
-def _run_best_swap(DT, w, med, max_iter, n_threads, verbose, method):
-    """FastPAM1 and PAM: one best swap per iteration."""
-    K = _kernels()
-    n, k = DT.shape[0], med.shape[0]
-    if k == 1:
-        return _single_medoid(DT, w, med)
-    near_i, near_d, seco_i, seco_d, loss = _state(DT, w, med)
-    removal_loss = np.empty(k, dtype=np.float64)
-    changes = np.empty(n, dtype=np.float64)
-    bs = np.empty(n, dtype=np.int64)
-    parallel = n_threads > 1 and n >= _PARALLEL_MIN_N // 4
-    n_swaps, it, converged = 0, 0, False
-    while it < max_iter:
-        it += 1
-        if method == "fastpam1":
-            K.update_removal_loss(w, near_i, near_d, seco_d, removal_loss)
-            if parallel:
-                K.fastpam1_evaluate_par(DT, w, med, near_i, near_d, seco_d, removal_loss,
-                                        changes, bs, _n_chunks(n_threads))
-            else:
-                K.fastpam1_evaluate(DT, w, med, near_i, near_d, seco_d, removal_loss,
-                                    changes, bs)
-        elif parallel:
-            K.pam_evaluate_par(DT, w, med, near_i, near_d, seco_d, changes, bs,
-                               _n_chunks(n_threads))
-        else:
-            K.pam_evaluate(DT, w, med, near_i, near_d, seco_d, changes, bs)
-        j = K.pick_best_swap(changes, bs)
-        if j < 0:
-            converged = True
-            _log(verbose, method, it, loss, 0)
-            break
-        n_swaps += 1
-        newloss = K.do_swap(DT, med, w, near_i, near_d, seco_i, seco_d, bs[j], j)
-        _log(verbose, method, it, newloss, 1)
-        if newloss >= loss:  # no progress: numerically stuck
-            converged = True
-            break
-        loss = newloss
-    return med, it, n_swaps, converged
-
-
-def _run_alternate(DT, w, med, max_iter, verbose):
-    K = _kernels()
-    n, k = DT.shape[0], med.shape[0]
-    labels = np.empty(n, dtype=np.int64)
-    dist = np.empty(n, dtype=np.float64)
-    loss = K.assign_nearest(DT, med, w, labels, dist)
-    it, n_swaps, converged = 0, 0, False
-    while it < max_iter:
-        it += 1
-        order = np.argsort(labels, kind="stable")
-        bounds = np.searchsorted(labels[order], np.arange(k + 1))
-        changed = 0
-        for m in range(k):
-            members = order[bounds[m]:bounds[m + 1]]
-            best, _ = K.medoid_of_members(DT, members, w, int(med[m]))
-            if best != med[m]:
-                med[m] = best
-                changed += 1
-        n_swaps += changed
-        if not changed:
-            converged = True
-            _log(verbose, "alternate", it, loss, 0)
-            break
-        loss = K.assign_nearest(DT, med, w, labels, dist)
-        _log(verbose, "alternate", it, loss, changed)
-    return med, it, n_swaps, converged
-
-
-def _optimize(DT, w, med, method, max_iter, order, n_threads, verbose):
-    """Run ``method`` from medoids ``med`` (modified in place); return the result."""
-    if method == "fasterpam":
-        out = _run_fasterpam(DT, w, med, max_iter, order, n_threads, verbose)
-    elif method in ("fastpam1", "pam"):
-        out = _run_best_swap(DT, w, med, max_iter, n_threads, verbose, method)
-    else:
-        out = _run_alternate(DT, w, med, max_iter, verbose)
-    med, n_iter, n_swaps, converged = out
-    if not converged and max_iter > 0:
-        warnings.warn(
-            f"{method} stopped at max_iter={max_iter} before converging; "
-            "increase max_iter.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return _result(DT, w, med, n_iter, n_swaps, converged)
-
-
-def _fit_medoids(DT, symmetric, w, n_clusters, method, init, max_iter, random_state, n_threads,
-                 verbose):
-    """Initialise and optimise once on a prepared matrix (the shared core)."""
-    _check_k(n_clusters, DT.shape[0])
-    rng = check_random_state(random_state)
-    med = _init_medoids(DT, w, n_clusters, init, rng, n_threads, symmetric)
-    if random_state is None:
-        order = np.arange(DT.shape[0], dtype=np.int64)
-    else:
-        order = rng.permutation(DT.shape[0]).astype(np.int64)
-    return _optimize(DT, w, med, method, max_iter, order, n_threads, verbose)
 
 
 # ----------------------------------------------------------- function API
@@ -462,20 +77,11 @@ _COMMON_PARAMS = {
 }
 
 
-def _function(method, D, medoids, init, max_iter, sample_weight, random_state, n_jobs,
-              verbose):
-    DT, symmetric = _prepare(D, "D")
-    w = check_nonnegative_weights(sample_weight, DT.shape[0])
-    if isinstance(medoids, Integral):
-        n_clusters, init_ = int(medoids), init
-    else:
-        init_ = np.asarray(medoids)
-        n_clusters = init_.shape[0] if init_.ndim == 1 else -1
-        if n_clusters < 1:
-            raise ValueError(f"medoids must be an int or 1-D indices, got {medoids!r}.")
-    with numba_threads(n_jobs) as n_threads:
-        return _fit_medoids(DT, symmetric, w, n_clusters, method, init_, max_iter,
-                            random_state, n_threads, verbose)
+def _function(method, D, medoids, init, max_iter, sample_weight, random_state, n_jobs, verbose):
+    P = prepare_matrix(D, "D")
+    w = check_nonnegative_weights(sample_weight, P.DT.shape[0])
+    n_clusters, init_ = split_medoids(medoids, init)
+    return solve(P, w, n_clusters, method, init_, max_iter, random_state, n_jobs, verbose)
 
 
 _FUNCTION_DOC = """{summary}
@@ -485,9 +91,12 @@ _FUNCTION_DOC = """{summary}
     Parameters
     ----------
     D : array-like of shape (n_samples, n_samples)
-        Dissimilarities, float32 or float64 (used without a copy when C-ordered
-        and symmetric), non-negative, finite, zero diagonal. ``D[o, m]`` is the
-        dissimilarity of point ``o`` to medoid ``m``.
+        Dissimilarities, float32 or float64, non-negative, finite, zero
+        diagonal. ``D[o, m]`` is the dissimilarity of point ``o`` to medoid
+        ``m``. Symmetric means symmetric up to rounding (the one rule of the
+        User Guide), and the diagonal and signs are checked with the same
+        tolerance. Used without a copy when C-ordered and symmetric, or
+        F-ordered; any other layout is copied once.
     medoids : int or array-like of shape (n_clusters,)
         Number of clusters (initialised by ``init``) or initial medoid indices.
     init : {{"build", "lab", "random", "k-medoids++"}}, default="build"
@@ -511,31 +120,71 @@ _FUNCTION_DOC = """{summary}
 
 
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
-def fasterpam(D, medoids, *, init="build", max_iter=300, sample_weight=None,
-              random_state=None, n_jobs=None, verbose=0):
-    return _function("fasterpam", D, medoids, init, max_iter, sample_weight,
-                     random_state, n_jobs, verbose)
+def fasterpam(
+    D,
+    medoids,
+    *,
+    init="build",
+    max_iter=300,
+    sample_weight=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    return _function(
+        "fasterpam", D, medoids, init, max_iter, sample_weight, random_state, n_jobs, verbose
+    )
 
 
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
-def fastpam1(D, medoids, *, init="build", max_iter=300, sample_weight=None,
-             random_state=None, n_jobs=None, verbose=0):
-    return _function("fastpam1", D, medoids, init, max_iter, sample_weight,
-                     random_state, n_jobs, verbose)
+def fastpam1(
+    D,
+    medoids,
+    *,
+    init="build",
+    max_iter=300,
+    sample_weight=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    return _function(
+        "fastpam1", D, medoids, init, max_iter, sample_weight, random_state, n_jobs, verbose
+    )
 
 
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
-def pam(D, medoids, *, init="build", max_iter=300, sample_weight=None,
-        random_state=None, n_jobs=None, verbose=0):
-    return _function("pam", D, medoids, init, max_iter, sample_weight,
-                     random_state, n_jobs, verbose)
+def pam(
+    D,
+    medoids,
+    *,
+    init="build",
+    max_iter=300,
+    sample_weight=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    return _function(
+        "pam", D, medoids, init, max_iter, sample_weight, random_state, n_jobs, verbose
+    )
 
 
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
-def alternate(D, medoids, *, init="build", max_iter=300, sample_weight=None,
-              random_state=None, n_jobs=None, verbose=0):
-    return _function("alternate", D, medoids, init, max_iter, sample_weight,
-                     random_state, n_jobs, verbose)
+def alternate(
+    D,
+    medoids,
+    *,
+    init="build",
+    max_iter=300,
+    sample_weight=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    return _function(
+        "alternate", D, medoids, init, max_iter, sample_weight, random_state, n_jobs, verbose
+    )
 
 
 fasterpam.__doc__ = _FUNCTION_DOC.format(
@@ -553,13 +202,15 @@ fastpam1.__doc__ = _FUNCTION_DOC.format(
 
     Every (medoid, candidate) pair is evaluated with the O(k)-faster FastPAM1
     trick and the single best swap is applied per iteration.""",
-    iter_note=" (one swap each)", order_note="",
+    iter_note=" (one swap each)",
+    order_note="",
 )
 pam.__doc__ = _FUNCTION_DOC.format(
     summary="""Classic PAM k-medoids SWAP (Kaufman & Rousseeuw), O(k n²) per iteration.
 
     Provided as a reference: FastPAM1 makes the same swaps much faster.""",
-    iter_note=" (one swap each)", order_note="",
+    iter_note=" (one swap each)",
+    order_note="",
 )
 alternate.__doc__ = _FUNCTION_DOC.format(
     summary="""Alternating (Voronoi) k-medoids iteration.
@@ -567,7 +218,8 @@ alternate.__doc__ = _FUNCTION_DOC.format(
     Assign every point to its nearest medoid, then move each medoid to the
     member with the smallest distance sum to its cluster; repeat until no
     medoid moves. Fast but prone to worse local optima than swap methods.""",
-    iter_note=" (reassignment rounds)", order_note="",
+    iter_note=" (reassignment rounds)",
+    order_note="",
 )
 
 
@@ -604,12 +256,12 @@ def build(D, n_clusters, *, sample_weight=None, n_jobs=None):
     result : KMedoidsResult
         The BUILD medoids with their labels and loss (``n_iter=0``).
     """
-    DT, symmetric = _prepare(D, "D")
-    w = check_nonnegative_weights(sample_weight, DT.shape[0])
-    _check_k(n_clusters, DT.shape[0])
+    P = prepare_matrix(D, "D")
+    w = check_nonnegative_weights(sample_weight, P.DT.shape[0])
+    check_k(n_clusters, P.DT.shape[0])
     with numba_threads(n_jobs) as n_threads:
-        med = _build_medoids(DT, w, n_clusters, n_threads, symmetric)
-    return _result(DT, w, med, 0, 0, True)
+        med = build_medoids(P.DT, w, n_clusters, n_threads, P.symmetric)
+    return result(P, w, med)
 
 
 @validate_params(
@@ -646,98 +298,21 @@ def lab(D, n_clusters, *, sample_weight=None, random_state=None):
     result : KMedoidsResult
         The LAB medoids with their labels and loss (``n_iter=0``).
     """
-    DT, _ = _prepare(D, "D")
-    w = check_nonnegative_weights(sample_weight, DT.shape[0])
-    _check_k(n_clusters, DT.shape[0])
-    med = _lab_medoids(DT, w, n_clusters, check_random_state(random_state))
-    return _result(DT, w, med, 0, 0, True)
+    P = prepare_matrix(D, "D")
+    w = check_nonnegative_weights(sample_weight, P.DT.shape[0])
+    check_k(n_clusters, P.DT.shape[0])
+    med = lab_medoids(P.DT, w, n_clusters, check_random_state(random_state))
+    return result(P, w, med)
 
 
 # --------------------------------------------------------------- CLARA
-
-
-def _assign_rows(X, centers, metric, metric_params, w, precomputed, med, chunk=65536):
-    """Nearest of ``centers`` for every row, in chunks; returns labels and loss."""
-    n = X.shape[0]
-    labels = np.empty(n, dtype=np.int64)
-    loss = 0.0
-    for lo in range(0, n, chunk):
-        hi = min(lo + chunk, n)
-        if precomputed:
-            Dc = np.asarray(X[lo:hi][:, med], dtype=np.float64)
-        else:
-            Dc = pairwise_distances(X[lo:hi], centers, metric=metric, n_jobs=1,
-                                    metric_params=metric_params)
-        lab_ = np.argmin(Dc, axis=1)
-        labels[lo:hi] = lab_
-        loss += float(np.dot(w[lo:hi], Dc[np.arange(hi - lo), lab_].astype(np.float64)))
-    return labels, loss
-
-
-def _clara_one(X, idx, n_clusters, metric, metric_params, w, init, max_iter, seed,
-               precomputed):
-    if precomputed:
-        Dsub = np.ascontiguousarray(X[np.ix_(idx, idx)])
-    else:
-        Dsub = pairwise_distances(X[idx], metric=metric, n_jobs=1, metric_params=metric_params)
-    DT, symmetric = _prepare(Dsub, "the sampled dissimilarities")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        res = _fit_medoids(DT, symmetric, w[idx], n_clusters, "fasterpam", init, max_iter,
-                           seed, 1, 0)
-    med = idx[res.medoids]
-    centers = None if precomputed else X[med]
-    _, loss = _assign_rows(X, centers, metric, metric_params, w, precomputed, med)
-    return loss, med, res.n_iter, res.n_swaps, res.converged
-
-
-def _fastclara(X, n_clusters, metric, metric_params, n_sampling, n_sampling_iter, init,
-               max_iter, w, random_state, n_jobs, verbose):
-    n = X.shape[0]
-    _check_k(n_clusters, n)
-    precomputed = metric == "precomputed"
-    size = min(n, n_sampling if n_sampling is not None else 80 + 4 * n_clusters)
-    if size < n_clusters:
-        raise ValueError(
-            f"n_sampling={n_sampling} must be at least n_clusters={n_clusters}."
-        )
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_sampling_iter)
-    samples = [np.sort(np.random.RandomState(s).choice(n, size, replace=False)) for s in seeds]
-    t0 = time.perf_counter()
-    runs = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_clara_one)(X, idx, n_clusters, metric, metric_params, w, init, max_iter,
-                            int(s), precomputed)
-        for idx, s in zip(samples, seeds)
-    )
-    best = min(range(len(runs)), key=lambda i: (runs[i][0], i))
-    if verbose:
-        for i, r in enumerate(runs):
-            print(f"[fastclara] sample {i + 1}/{len(runs)}: loss={r[0]:.10g}")
-        print(f"[fastclara] best sample {best + 1}, {time.perf_counter() - t0:.2f} s")
-    loss, med, n_iter, n_swaps, converged = runs[best]
-    centers = None if precomputed else X[med]
-    labels, loss = _assign_rows(X, centers, metric, metric_params, w, precomputed, med)
-    if not converged and max_iter > 0:
-        warnings.warn(
-            f"fastclara: FasterPAM stopped at max_iter={max_iter} on the best sample "
-            "before converging; increase max_iter.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return KMedoidsResult(med.astype(np.int64), labels, float(loss), int(n_iter),
-                          int(n_swaps), bool(converged))
-
-
-def _metric_options():
-    return set(_VALID_METRICS) | {"sqeuclidean", "precomputed"}
 
 
 @validate_params(
     {
         "X": ["array-like"],
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "metric": [StrOptions(_metric_options()), callable],
+        "metric": [StrOptions(set(pairwise_metrics()) | {"precomputed"}), callable],
         "metric_params": [dict, None],
         "n_sampling": [Interval(Integral, 1, None, closed="left"), None],
         "n_sampling_iter": [Interval(Integral, 1, None, closed="left")],
@@ -750,9 +325,21 @@ def _metric_options():
     },
     prefer_skip_nested_validation=True,
 )
-def fastclara(X, n_clusters, *, metric="euclidean", metric_params=None, n_sampling=None,
-              n_sampling_iter=5, init="build", max_iter=300, sample_weight=None,
-              random_state=None, n_jobs=None, verbose=0):
+def fastclara(
+    X,
+    n_clusters,
+    *,
+    metric="euclidean",
+    metric_params=None,
+    n_sampling=None,
+    n_sampling_iter=5,
+    init="build",
+    max_iter=300,
+    sample_weight=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
     """FastCLARA: FasterPAM on random samples, every point assigned, best kept.
 
     Never builds the full distance matrix: each of the ``n_sampling_iter``
@@ -797,19 +384,27 @@ def fastclara(X, n_clusters, *, metric="euclidean", metric_params=None, n_sampli
     result : KMedoidsResult
         Medoids (indices into ``X``), labels of all points and their loss.
     """
-    X = _check_features(X, metric)
-    w = check_nonnegative_weights(sample_weight, X.shape[0])
-    return _fastclara(X, n_clusters, metric, metric_params, n_sampling, n_sampling_iter,
-                      init, max_iter, w, random_state, n_jobs, verbose)
-
-
-def _check_features(X, metric):
     from sklearn.utils import check_array
 
     X = check_array(X, dtype=[np.float64, np.float32])
     if metric == "precomputed":
-        X = check_square_matrix(X, "X")
-    return X
+        X = check_square_matrix(X, "X", check_values=False)
+        validate_matrix(X, "X")
+    w = check_nonnegative_weights(sample_weight, X.shape[0])
+    return fastclara_solve(
+        X,
+        n_clusters,
+        metric,
+        metric_params,
+        n_sampling,
+        n_sampling_iter,
+        init,
+        max_iter,
+        w,
+        random_state,
+        n_jobs,
+        verbose,
+    )
 
 
 # -------------------------------------------------------------- estimator
@@ -833,7 +428,9 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     metric : str or callable, default="euclidean"
         Any scikit-learn pairwise metric name, a callable, or
         ``"precomputed"`` (``X`` is then a dense n×n dissimilarity matrix,
-        float32 or float64, used without a copy when C-ordered and symmetric).
+        float32 or float64, symmetric and zero on the diagonal up to rounding
+        as the User Guide's rule says; used without a copy when C-ordered and
+        symmetric, or F-ordered, and copied once otherwise).
         ``"euclidean"``, ``"sqeuclidean"``, ``"manhattan"`` and
         ``"chebyshev"`` use exact kernels, so ``predict`` on the training data
         reproduces ``labels_`` to the bit.
@@ -913,7 +510,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
 
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "metric": [StrOptions(_metric_options()), callable],
+        "metric": [StrOptions(set(pairwise_metrics()) | {"precomputed"}), callable],
         "metric_params": [dict, None],
         "method": [StrOptions(set(METHODS))],
         "init": [StrOptions(set(INITS)), "array-like"],
@@ -926,10 +523,22 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_clusters=8, *, metric="euclidean", metric_params=None,
-                 method="fasterpam", init="build", n_init="auto", max_iter=300,
-                 n_sampling=None, n_sampling_iter=5, random_state=None, n_jobs=None,
-                 verbose=0):
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        metric="euclidean",
+        metric_params=None,
+        method="fasterpam",
+        init="build",
+        n_init="auto",
+        max_iter=300,
+        n_sampling=None,
+        n_sampling_iter=5,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
         self.n_clusters = n_clusters
         self.metric = metric
         self.metric_params = metric_params
@@ -982,75 +591,80 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
             The fitted estimator.
         """
         precomputed = self.metric == "precomputed"
-        X = validate_data(self, X, dtype=[np.float64, np.float32],
-                          ensure_all_finite=not precomputed)
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], ensure_all_finite=not precomputed
+        )
         if precomputed:
             X = check_square_matrix(X, "X", check_values=False)
         n = X.shape[0]
-        _check_k(self.n_clusters, n)
+        check_k(self.n_clusters, n)
         w = check_nonnegative_weights(sample_weight, n)
-        if not isinstance(self.init, str):
-            _check_init_medoids(self.init, self.n_clusters, n)
+        init = (
+            self.init
+            if isinstance(self.init, str)
+            else check_init_medoids(self.init, self.n_clusters, n)
+        )
         if self.method == "fastclara":
             if precomputed:
-                X = check_square_matrix(X, "X")
-            res = _fastclara(X, self.n_clusters, self.metric, self.metric_params,
-                             self.n_sampling, self.n_sampling_iter, self.init,
-                             self.max_iter, w, self.random_state, self.n_jobs, self.verbose)
+                validate_matrix(X, "X")
+            res = fastclara_solve(
+                X,
+                self.n_clusters,
+                self.metric,
+                self.metric_params,
+                self.n_sampling,
+                self.n_sampling_iter,
+                init,
+                self.max_iter,
+                w,
+                self.random_state,
+                self.n_jobs,
+                self.verbose,
+            )
         else:
+            # the same validated core as the function layer (fasterpam & co.)
             if precomputed:
-                DT, symmetric = _prepare(X, "X")
+                P = prepare_matrix(X, "X")
             else:
-                D = pairwise_distances(X, metric=self.metric, n_jobs=self.n_jobs,
-                                       metric_params=self.metric_params)
-                DT, symmetric = _prepare(D, "the computed distance matrix")
-            res = self._fit_restarts(DT, symmetric, w)
+                P = prepare_distances(X, self.metric, self.metric_params, self.n_jobs)
+            res = solve(
+                P,
+                w,
+                self.n_clusters,
+                self.method,
+                init,
+                self.max_iter,
+                self.random_state,
+                self.n_jobs,
+                self.verbose,
+                self._n_init(),
+            )
         self.medoid_indices_ = res.medoids
         self.labels_ = res.labels
         self.inertia_ = res.loss
-        if precomputed and self.method != "fastclara":
-            # exactly what predict(X) computes, also for a matrix that is
-            # symmetric only up to rounding (the kernels read its rows)
-            Dm = np.asarray(X[:, res.medoids], dtype=np.float64)
-            self.labels_ = np.argmin(Dm, axis=1)
-            self.inertia_ = float(np.dot(w, Dm[np.arange(n), self.labels_]))
         self.n_iter_ = res.n_iter
         self.cluster_centers_ = None if precomputed else X[res.medoids].copy()
         return self
-
-    def _fit_restarts(self, DT, symmetric, w):
-        n_init = self._n_init()
-        init = self.init if isinstance(self.init, str) else np.asarray(self.init)
-        if n_init == 1:
-            with numba_threads(self.n_jobs) as n_threads:
-                return _fit_medoids(DT, symmetric, w, self.n_clusters, self.method, init,
-                                    self.max_iter, self.random_state, n_threads, self.verbose)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=n_init)
-        # Restarts run in joblib threads (the kernels release the GIL); each runs
-        # serial kernels, so the result does not depend on n_jobs.
-        runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_medoids)(DT, symmetric, w, self.n_clusters, self.method, init,
-                                  self.max_iter, int(s), 1, 0)
-            for s in seeds
-        )
-        best = min(range(n_init), key=lambda i: (runs[i].loss, i))
-        if self.verbose:
-            for i, r in enumerate(runs):
-                print(f"[KMedoids] restart {i + 1}/{n_init}: loss={r.loss:.10g}")
-        return runs[best]
 
     def _distances(self, X):
         check_is_fitted(self)
         precomputed = self.metric == "precomputed"
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if precomputed:
-            if (X < 0).any():
-                raise ValueError("X contains negative dissimilarities.")
-            return np.ascontiguousarray(X[:, self.medoid_indices_])
-        return pairwise_distances(X, self.cluster_centers_.astype(X.dtype, copy=False),
-                                  metric=self.metric, n_jobs=self.n_jobs,
-                                  metric_params=self.metric_params)
+            Dm = np.ascontiguousarray(X[:, self.medoid_indices_])
+            if X.size and X.min() < 0:
+                # negatives at rounding level (the one rule's tolerance) read as zero
+                if X.min() < -SYMMETRY_RTOL * np.abs(X).max():
+                    raise ValueError(f"X contains negative dissimilarities (min {X.min()!r}).")
+                np.maximum(Dm, 0, out=Dm)
+            return Dm
+        return pairwise_distances(
+            X,
+            self.cluster_centers_.astype(X.dtype, copy=False),
+            metric=self.metric,
+            n_jobs=self.n_jobs,
+            metric_params=self.metric_params,
+        )
 
     def predict(self, X):
         """Index of the nearest medoid of each row.

@@ -11,8 +11,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from ..utils._numba import numba_threads
-from ..utils._validation import check_memory
+from ..utils._numba import n_chunks, numba_threads, use_parallel
+from ..utils._validation import SYMMETRY_RTOL, check_memory, scan_matrix
+from ._metrics import computed_by_pdist, pdist_name
 
 __all__ = ["linkage"]
 
@@ -20,8 +21,6 @@ METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "med
 _CODES = {m: i for i, m in enumerate(METHODS)}
 _EUCLIDEAN_ONLY = ("ward", "centroid", "median")
 _MONOTONE = ("single", "complete", "average", "weighted", "ward")
-# Below this many points the parallel kernels cost more than they save.
-_PARALLEL_MIN_N = 3000
 
 
 def _kernels():
@@ -29,6 +28,21 @@ def _kernels():
     from . import _linkage_kernels
 
     return _linkage_kernels
+
+
+def _feature_kernels():
+    from . import _feature_linkage_kernels
+
+    return _feature_linkage_kernels
+
+
+def _run_twin(kernel, n, n_jobs, *args):
+    """Run a twin kernel serially (one chunk) or in parallel, by the one policy."""
+    with numba_threads(n_jobs) as n_threads:
+        if use_parallel(n * n, n_threads, "linkage"):
+            kernel.parallel(*args, n_chunks(n_threads))
+        else:
+            kernel.serial(*args, 1)
 
 
 def _float_array(X, name="X"):
@@ -72,19 +86,32 @@ def _check_condensed_memory(n, dtype):
 
 
 def _prepare_condensed(y):
-    """Validate a condensed vector; return a private C-contiguous copy and n."""
+    """Validate a condensed vector; return a private C-contiguous copy and n.
+
+    Negative entries at rounding level (the one symmetry rule's tolerance,
+    relative to the largest entry) are read as zero; others are refused.
+    """
     n = _n_from_condensed(y.shape[0])
     d = np.array(y, dtype=y.dtype, order="C", copy=True)
-    finite, vmin = _kernels().scan_condensed(d)
+    K = _kernels()
+    finite, vmin, vmax = K.scan_condensed(d)
     if not finite:
         raise ValueError("X contains NaN or infinity.")
     if vmin < 0:
-        raise ValueError(f"X contains negative distances (min {vmin!r}).")
+        if vmin < -SYMMETRY_RTOL * vmax:
+            raise ValueError(f"X contains negative distances (min {vmin!r}).")
+        K.clip_negative(d)
     return d, n
 
 
 def _prepare_square(D):
-    """Validate a square distance matrix; return its condensed copy and n."""
+    """Validate a square distance matrix; return its condensed copy and n.
+
+    The one symmetry rule (:func:`skot.utils._validation.scan_matrix`, one
+    pass, any layout): symmetric up to rounding, zero diagonal and
+    non-negative up to the same tolerance. The upper triangle is used
+    (negatives at rounding level as zero), copied once, whatever the layout.
+    """
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
         raise ValueError(
             "With metric='precomputed', X must be a square (n_samples, n_samples) "
@@ -93,24 +120,24 @@ def _prepare_square(D):
     n = D.shape[0]
     if n < 2:
         raise ValueError(f"linkage needs at least 2 observations, got n_samples={n}.")
-    _check_condensed_memory(n, D.dtype)
-    d = np.empty(n * (n - 1) // 2, dtype=D.dtype)
-    finite, vmin, asym, diag = _kernels().square_to_condensed(D, d)
-    if not finite:
+    scan = scan_matrix(D)
+    if not scan.finite:
         raise ValueError("X contains NaN or infinity.")
-    if vmin < 0:
-        raise ValueError(f"X contains negative distances (min {vmin!r}).")
-    if diag != 0:
+    if scan.min < -SYMMETRY_RTOL * scan.max_abs:
+        raise ValueError(f"X contains negative distances (min {scan.min!r}).")
+    if not scan.zero_diagonal:
         raise ValueError(
             "X must have a zero diagonal (the distance of a point to itself), got an "
-            f"entry of {diag!r}."
+            f"entry of {scan.largest_diagonal!r}."
         )
-    scale = max(1.0, float(np.max(d)) if d.size else 1.0)
-    if asym > 1e-10 * scale:
+    if not scan.symmetric:
         raise ValueError(
-            f"X must be a symmetric distance matrix; |X - X.T| reaches {asym!r}. "
+            f"X must be a symmetric distance matrix; |X - X.T| reaches {scan.asymmetry!r}. "
             "Symmetrise it first, e.g. (X + X.T) / 2."
         )
+    _check_condensed_memory(n, D.dtype)
+    d = np.empty(n * (n - 1) // 2, dtype=D.dtype)
+    _kernels().square_to_condensed(D, d)
     return d, n
 
 
@@ -118,20 +145,26 @@ def _features_condensed(X, metric, n_jobs):
     n = X.shape[0]
     _check_condensed_memory(n, X.dtype)
     if isinstance(metric, str) and metric == "euclidean":
-        K = _kernels()
         d = np.empty(n * (n - 1) // 2, dtype=X.dtype)
-        with numba_threads(n_jobs) as n_threads:
-            if n_threads > 1 and n >= _PARALLEL_MIN_N:
-                K.pdist_euclidean_par(X, d, 4 * n_threads)
-            else:
-                K.pdist_euclidean(X, d)
+        _run_twin(_feature_kernels().pdist_euclidean, n, n_jobs, X, d)
         return d
-    from scipy.spatial.distance import pdist
+    if computed_by_pdist(metric):
+        from scipy.spatial.distance import pdist
 
-    try:
-        d = pdist(X, metric=metric)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"metric={metric!r} could not be computed by pdist: {exc}") from exc
+        try:
+            d = pdist(X, metric=metric)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"metric={metric!r} could not be computed by pdist: {exc}") from exc
+    else:  # a name of the one list that pdist does not know (haversine, ...)
+        from scipy.spatial.distance import squareform
+
+        from ..utils._pairwise import pairwise_distances
+
+        try:
+            D = pairwise_distances(X, metric=metric, n_jobs=n_jobs)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"metric={metric!r} could not be computed: {exc}") from exc
+        d = squareform(D, checks=False)  # the upper triangle
     d = np.ascontiguousarray(d, dtype=X.dtype)
     if not np.isfinite(d).all():
         raise ValueError(f"metric={metric!r} gave NaN or infinite distances.")
@@ -140,16 +173,24 @@ def _features_condensed(X, metric, n_jobs):
     return d
 
 
+def label_tree(Z, leaf_counts):
+    """Slot rows to scipy ids, in place, and the size column (see the kernel)."""
+    n = leaf_counts.shape[0]
+    parent = np.arange(2 * n - 1, dtype=np.int64)
+    _kernels().label_tree(Z, leaf_counts, parent, np.empty(2 * n - 1))
+
+
 def _finish(Z, n, sort):
     if sort:
         Z = Z[np.argsort(Z[:, 2], kind="stable")]
     Z = np.ascontiguousarray(Z)
-    _kernels().label_tree(Z, n, np.ones(n))
+    label_tree(Z, np.ones(n))
     return Z
 
 
 def _linkage(X, method, metric, n_jobs):
-    """Validated core of :func:`linkage` (``X`` already a float array)."""
+    """Validated core of :func:`linkage` and :class:`BottomUpClustering` (``X`` a float array)."""
+    metric = pdist_name(metric)
     K = _kernels()
     code = _CODES[method]
     sort = method in _MONOTONE
@@ -181,18 +222,22 @@ def _linkage(X, method, metric, n_jobs):
             f"a square distance matrix with metric='precomputed'), got {X.ndim} dimensions."
         )
     Z = np.zeros((n - 1, 4))
-    if features is not None and metric == "euclidean" and method in ("single", "ward",
-                                                                       "centroid", "median"):
+    if (
+        features is not None
+        and metric == "euclidean"
+        and method in ("single", "ward", "centroid", "median")
+    ):
+        F = _feature_kernels()
+        CT = np.array(features.T, dtype=np.float64, order="C")  # updated by the kernels
         if method == "single":
-            with numba_threads(n_jobs) as n_threads:
-                if n_threads > 1 and n >= _PARALLEL_MIN_N:
-                    K.mst_features_par(features, Z, 4 * n_threads)
-                else:
-                    K.mst_features(features, Z)
+            _run_twin(F.mst_features, n, n_jobs, CT, Z)
         elif method == "ward":
-            K.nn_chain_ward_features(features, Z)
+            idx = np.arange(n, dtype=np.int64)
+            F.nn_chain_ward_features(
+                CT, Z, idx, idx.copy(), np.ones(n), np.empty(n), np.empty(n, dtype=np.int64)
+            )
         else:
-            K.generic_features(features, code, Z)
+            F.generic_features(CT, code, Z)
         return _finish(Z, n, sort)
     if d is None:
         d = _features_condensed(features, metric, n_jobs)
@@ -201,7 +246,16 @@ def _linkage(X, method, metric, n_jobs):
     elif method in ("centroid", "median"):
         K.generic_condensed(d, n, code, Z)
     else:
-        K.nn_chain_condensed(d, n, code, Z)
+        K.nn_chain_condensed(
+            d,
+            n,
+            code,
+            Z,
+            np.ones(n),
+            np.arange(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64),
+        )
     return _finish(Z, n, sort)
 
 
@@ -232,8 +286,13 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
         Feature rows; a 1-D condensed distance vector (as returned by
         :func:`scipy.spatial.distance.pdist`, whatever ``metric``); or a square
         symmetric distance matrix with a zero diagonal when
-        ``metric="precomputed"``. float32 input is stored and updated in
-        float32 (half the memory; heights then carry float32 rounding).
+        ``metric="precomputed"``. Symmetric, zero and non-negative are
+        decided up to rounding (the one symmetry rule of the User Guide:
+        ``sklearn.metrics.pairwise_distances(X)`` or ``1 - V @ V.T`` are
+        accepted) and the upper triangle is used. Any layout (views, F-order,
+        read-only, memmaps) is read in place and copied once into the
+        condensed form. float32 input is stored and updated in float32 (half
+        the memory; heights then carry float32 rounding).
     method : {"single", "complete", "average", "weighted", "ward", \
             "centroid", "median"}, default="average"
         The cluster distance. ``"single"``: minimum, by a minimum spanning
@@ -244,7 +303,9 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
         The last three assume Euclidean distances.
     metric : str or callable, default="euclidean"
         Distance between feature rows: any :func:`scipy.spatial.distance.pdist`
-        metric name or a callable, or ``"precomputed"`` for a square distance
+        metric name, any name of scikit-learn's ``pairwise_distances`` (the
+        one metric list of skot; e.g. ``"manhattan"``, ``"haversine"``) or a
+        callable, or ``"precomputed"`` for a square distance
         matrix. ``"ward"``, ``"centroid"`` and ``"median"`` need
         ``"euclidean"`` on feature rows. Ignored for a condensed vector.
     n_jobs : int, default=None

@@ -10,11 +10,11 @@ a plain ``Pipeline``/``GridSearchCV`` with ``fit(X, y)``.
 
 from ._classifier import DomainAdaptationClassifier, OTLabelPropagation
 from ._domain import source_target_merge, source_target_split
+from ._linear import LinearTransport
 from ._scorer import CircularValidationScorer, PredictionEntropyScorer
 from ._transport import (
     ClassRegularizedTransport,
     EMDTransport,
-    LinearTransport,
     SinkhornTransport,
     UnbalancedSinkhornTransport,
 )

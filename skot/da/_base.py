@@ -19,7 +19,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._numba import effective_n_threads, numba_threads
+from ..utils._numba import effective_n_threads, use_parallel
+from ..utils._pairwise import METRICS
 from ..utils._validation import check_memory, check_nonnegative_weights
 from ._domain import (
     check_known_domains,
@@ -27,27 +28,10 @@ from ._domain import (
     masked_labels,
     split_fit_domains,
 )
+from ._maps import barycentric, entropic_map, nearest_map, propagate, same_rows
 
-
-def _metric_options():
-    from sklearn.metrics.pairwise import _VALID_METRICS
-
-    from ..utils._pairwise import EXACT_METRICS
-
-    return (set(_VALID_METRICS) | set(EXACT_METRICS)) - {"precomputed"}
-
-
-# Metrics of the ground cost (those of skot.ot.cost_matrix).
-METRICS = _metric_options()
+# Ground-cost metrics: the one list (METRICS, that of skot.ot.cost_matrix), and the norms.
 NORMS = {"max", "median", "log", "loglog"}
-# Below this many row-by-row operations the parallel kernels cost more than they save.
-_PARALLEL_MIN_WORK = 2_000_000
-
-
-def _kernels():
-    from . import _kernels as k
-
-    return k
 
 
 def check_da_labels(y, n_samples, name):
@@ -97,8 +81,9 @@ def domain_weights(sample_weight, source, name):
     """
     if sample_weight is None:
         return None, None
-    w = check_nonnegative_weights(sample_weight, source.shape[0], name="sample_weight",
-                                  allow_all_zero=True)
+    w = check_nonnegative_weights(
+        sample_weight, source.shape[0], name="sample_weight", allow_all_zero=True
+    )
     out = []
     for mask, side in ((source, "source"), (~source, "target")):
         wd = w[mask]
@@ -116,17 +101,14 @@ def source_labels(y, source, name, *, required):
     """The labels of the source rows; error when missing or partly masked."""
     if y is None:
         if required:
-            raise ValueError(
-                f"{name} needs the labels of the source rows: y is None."
-            )
+            raise ValueError(f"{name} needs the labels of the source rows: y is None.")
         return None
     ys = y[source]
     mask = masked_labels(ys)
     if mask.all():
         if required:
             raise ValueError(
-                f"{name} found no labelled source rows: every source row has y = -1 "
-                "or NaN."
+                f"{name} found no labelled source rows: every source row has y = -1 or NaN."
             )
         return None
     if mask.any():
@@ -278,7 +260,7 @@ class BaseCouplingTransport(BaseTransport):
     """
 
     _common_constraints = {
-        "metric": [StrOptions(METRICS), callable],
+        "metric": [StrOptions(set(METRICS)), callable],
         "norm": [StrOptions(NORMS), Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -335,8 +317,8 @@ class BaseCouplingTransport(BaseTransport):
         self._potentials = (res.f, res.g)
         rows = P.sum(axis=1)
         cols = P.sum(axis=0)
-        self._xs_mapped = _bary(P, rows, Xt64, Xs64)
-        self._xt_mapped = _bary(P.T, cols, Xs64, Xt64)
+        self._xs_mapped = barycentric(P, rows, Xt64, Xs64)
+        self._xt_mapped = barycentric(P.T, cols, Xs64, Xt64)
 
     # ---------------------------------------------------------------- maps
 
@@ -344,54 +326,51 @@ class BaseCouplingTransport(BaseTransport):
         return "ferradans"
 
     def _n_threads(self, work):
+        """Threads for ``work`` row-by-row operations (``PARALLEL_MIN_WORK["rows"]``)."""
         n = effective_n_threads(self.n_jobs)
-        return n if work >= _PARALLEL_MIN_WORK else 1
+        return n if use_parallel(work, n, "rows") else 1
 
     def _map_source(self, Xs, fitted=None):
-        if fitted or (fitted is None and _same_rows(Xs, self.xs_)):
+        if fitted or (fitted is None and same_rows(Xs, self.xs_)):
             return self._xs_mapped
-        return self._map_new(Xs, self.xs_, self._xs_mapped, self.xt_,
-                             self._potentials[1], source=True)
+        return self._map_new(
+            Xs, self.xs_, self._xs_mapped, self.xt_, self._potentials[1], source=True
+        )
 
     def _map_target(self, Xt, fitted=None):
-        if fitted or (fitted is None and _same_rows(Xt, self.xt_)):
+        if fitted or (fitted is None and same_rows(Xt, self.xt_)):
             return self._xt_mapped
-        return self._map_new(Xt, self.xt_, self._xt_mapped, self.xs_,
-                             self._potentials[0], source=False)
+        return self._map_new(
+            Xt, self.xt_, self._xt_mapped, self.xs_, self._potentials[0], source=False
+        )
 
     def _map_new(self, X, fit_rows, fit_mapped, other_rows, potential, source):
         """Out-of-sample map of new rows, in batches (maps computed once)."""
         if self._out_of_sample() == "continuous":
             if source:
+
                 def cost(A, B):
                     return self._cost(A, B, self.cost_norm_)[0]
             else:
+
                 def cost(A, B):
                     return np.ascontiguousarray(self._cost(B, A, self.cost_norm_)[0].T)
-            return entropic_map(X, other_rows, potential, float(self.reg),
-                                batch_size=self.batch_size, metric=self.metric,
-                                divisor=self._cost_divisor(), log_norm=self._log_norm(),
-                                cost=cost,
-                                n_threads=self._n_threads(X.shape[0] * other_rows.shape[0]))
-        K = _kernels()
-        X = np.ascontiguousarray(X)
-        out = np.empty((X.shape[0], X.shape[1]), dtype=np.float64)
-        fit_rows = np.ascontiguousarray(fit_rows)
-        bs = self.batch_size
-        for start in range(0, X.shape[0], bs):
-            xb = X[start:start + bs]
-            idx = np.empty(xb.shape[0], dtype=np.int64)
-            xb_c = np.ascontiguousarray(xb, dtype=fit_rows.dtype)
-            n_threads = self._n_threads(xb.shape[0] * fit_rows.shape[0] * X.shape[1])
-            with numba_threads(n_threads):
-                if n_threads > 1:
-                    K.nearest_rows_par(xb_c, fit_rows, idx)
-                else:
-                    K.nearest_rows(xb_c, fit_rows, idx)
-            out[start:start + bs] = (
-                fit_mapped[idx] + xb.astype(np.float64) - fit_rows[idx].astype(np.float64)
+
+            return entropic_map(
+                X,
+                other_rows,
+                potential,
+                float(self.reg),
+                batch_size=self.batch_size,
+                metric=self.metric,
+                divisor=self._cost_divisor(),
+                log_norm=self._log_norm(),
+                cost=cost,
+                n_threads=self._n_threads(X.shape[0] * other_rows.shape[0]),
             )
-        return out
+        return nearest_map(
+            X, fit_rows, fit_mapped, batch_size=self.batch_size, n_threads_of=self._n_threads
+        )
 
     def _cost_divisor(self):
         """The number the ground cost is divided by (``None``: not divided)."""
@@ -417,8 +396,7 @@ class BaseCouplingTransport(BaseTransport):
             )
         if masked_labels(y).any():
             raise ValueError(
-                f"y holds unlabelled entries (-1 or NaN); every fitted {name} row needs "
-                "a label."
+                f"y holds unlabelled entries (-1 or NaN); every fitted {name} row needs a label."
             )
         return y
 
@@ -439,7 +417,7 @@ class BaseCouplingTransport(BaseTransport):
         """
         check_is_fitted(self)
         y = self._labels_of(y, self.xs_.shape[0], "source")
-        return _propagate(self.coupling_, y)
+        return propagate(self.coupling_, y)
 
     def inverse_transform_labels(self, y):
         """Propagate target labels to the fitted source rows through the coupling.
@@ -457,134 +435,4 @@ class BaseCouplingTransport(BaseTransport):
         """
         check_is_fitted(self)
         y = self._labels_of(y, self.xt_.shape[0], "target")
-        return _propagate(self.coupling_.T, y)
-
-
-_CONTROLLER = []
-
-
-def _blas_controller():
-    """One threadpoolctl controller per process (finding the libraries is slow)."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
-
-
-# Entries of one block of the entropic map (1 MiB of float64: stays in cache).
-_BLOCK_ENTRIES = 1 << 17
-
-
-def entropic_map(X, Y, g, reg, *, batch_size=1024, metric="sqeuclidean", divisor=None,
-                 log_norm=None, cost=None, n_threads=1):
-    """Entropic (Pooladian & Niles-Weed) map of the rows of ``X``.
-
-    ``T(x) = sum_j w_j(x) Y_j / sum_j w_j(x)`` with
-    ``w_j(x) = exp((g_j - c(x, Y_j)) / reg - max_k (...))``: a softmax over the
-    rows of ``Y``, max-subtracted so that no exponential overflows whatever
-    ``reg``. Rows of ``X`` go by blocks of at most ``batch_size`` rows (fewer
-    when ``Y`` is long, so that a block stays in cache): per block, the cost
-    (for the squared Euclidean and Euclidean metrics by one matrix product,
-    ``|x|^2 + |y|^2 - 2 x.y`` on rows centred on the mean of ``Y`` to limit
-    cancellation; otherwise by ``cost(block, Y)``), numpy's vectorised
-    exponential on the block, then one matrix product with ``Y``. For the
-    squared Euclidean cost without a log normalisation, ``|x|^2`` is constant
-    along a row and cancels in the softmax, so the logits are one matrix
-    product plus a row vector, ``x.(2 Y^T) / (div reg) + (g - |y|^2 / div) / reg``
-    (same centred rows). Memory:
-    one ``block x len(Y)`` float64 array per thread; work ``O(n m d)``.
-    Blocks are independent, so ``n_threads`` (threads over blocks, each with
-    a single BLAS thread) does not change the result.
-
-    ``divisor`` divides the cost, ``log_norm`` (``"log"``/``"loglog"``)
-    applies ``log(1 + C)`` once or twice (the normalisations of the fit).
-    """
-    n, d = X.shape
-    Y = np.asarray(Y, dtype=np.float64)
-    g = np.asarray(g, dtype=np.float64)
-    m = Y.shape[0]
-    out = np.empty((n, d), dtype=np.float64)
-    blas = metric in ("sqeuclidean", "euclidean")
-    # squared Euclidean, linear normalisation: |x|^2 is constant along a row, so
-    # it cancels in the softmax: logits = x.W + h with W = 2 Y^T / (div reg)
-    linear = metric == "sqeuclidean" and log_norm is None
-    if blas:
-        centre = Y.mean(axis=0)
-        Yc = Y - centre
-        y_sq = np.einsum("ij,ij->i", Yc, Yc)
-    inv_reg = 1.0 / reg
-    if linear:
-        div = 1.0 if divisor is None else float(divisor)
-        W = np.ascontiguousarray(Yc.T * (2.0 / (div * reg)))
-        h = (g - y_sq / div) * inv_reg
-    block = int(min(batch_size, max(8, _BLOCK_ENTRIES // max(m, 1))))
-
-    def one_block(start):
-        xb = np.asarray(X[start:start + block], dtype=np.float64)
-        if linear:
-            C = (xb - centre) @ W
-            C += h[None, :]
-        elif blas:
-            xc = xb - centre
-            C = xc @ Yc.T
-            C *= -2.0
-            C += np.einsum("ij,ij->i", xc, xc)[:, None]
-            C += y_sq[None, :]
-            np.maximum(C, 0.0, out=C)
-            if metric == "euclidean":
-                np.sqrt(C, out=C)
-            if log_norm is not None:
-                np.log1p(C, out=C)
-                if log_norm == "loglog":
-                    np.log1p(C, out=C)
-            if divisor is not None:
-                C /= divisor
-        else:
-            C = np.array(cost(np.ascontiguousarray(xb), Y), dtype=np.float64)
-        if not linear:
-            # logits (g_j - C_ij) / reg, in place
-            C -= g[None, :]
-            C *= -inv_reg
-        # max-subtracted exponentials
-        C -= C.max(axis=1, keepdims=True)
-        np.exp(C, out=C)
-        out[start:start + block] = (C @ Y) / C.sum(axis=1)[:, None]
-
-    starts = range(0, n, block)
-    # small matrix products: one BLAS thread each (threaded BLAS only adds overhead)
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        if n_threads > 1 and len(starts) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                list(pool.map(one_block, starts))
-        else:
-            for start in starts:
-                one_block(start)
-    return out
-
-
-def _same_rows(A, B):
-    return A.shape == B.shape and np.array_equal(A, B)
-
-
-def _bary(P, mass, Y, X_self):
-    """Rows of ``P @ Y`` divided by their mass; rows without mass stay put."""
-    out = P @ Y
-    pos = mass > 0
-    out[pos] /= mass[pos, None]
-    out[~pos] = X_self[~pos]
-    return out
-
-
-def _propagate(P, y):
-    classes, idx = np.unique(y, return_inverse=True)
-    onehot = np.zeros((y.shape[0], classes.shape[0]))
-    onehot[np.arange(y.shape[0]), idx] = 1.0
-    mass = P.sum(axis=0)
-    out = P.T @ onehot
-    pos = mass > 0
-    out[pos] /= mass[pos, None]
-    out[~pos] = 0.0
-    return out
+        return propagate(self.coupling_.T, y)

@@ -1,6 +1,7 @@
 """Domain-adaptation classifiers built on the transporters."""
 
 import time
+import warnings
 from inspect import signature
 
 import numpy as np
@@ -37,10 +38,26 @@ def _estimator_has(attr):
 
 def _propagation_has(attr):
     def check(self):
-        est = getattr(self, "estimator_", self.estimator)
+        est = getattr(self, "estimator_", _propagation_roles(self.estimator, self.transport)[0])
         return est is None or hasattr(est, attr)
 
     return check
+
+
+def _is_transporter(obj):
+    return hasattr(obj, "transform_labels") and not hasattr(obj, "predict")
+
+
+def _propagation_roles(estimator, transport):
+    """``(estimator, transport, moved)`` of OTLabelPropagation's two arguments.
+
+    Before skot 0.2 the transport came first; a transporter found in
+    ``estimator`` (e.g. ``OTLabelPropagation(EMDTransport())``) is taken as
+    the transport, with ``moved=True`` (the caller warns).
+    """
+    if _is_transporter(estimator) and (transport is None or not _is_transporter(transport)):
+        return transport, estimator, True
+    return estimator, transport, False
 
 
 def _accepts_weight(method):
@@ -69,8 +86,7 @@ def _labelled_accuracy(clf, X, y, sample_weight, sample_domain):
     keep = ~masked_labels(y)
     if not keep.any():
         raise ValueError(
-            f"{type(clf).__name__}.score needs labelled rows: every entry of y is "
-            "-1 or NaN."
+            f"{type(clf).__name__}.score needs labelled rows: every entry of y is -1 or NaN."
         )
     pred = clf.predict(X, sample_domain=sample_domain)
     w = None if sample_weight is None else np.asarray(sample_weight)[keep]
@@ -209,16 +225,20 @@ class DomainAdaptationClassifier(ClassifierMixin, BaseEstimator):
             kw["sample_weight"] = sample_weight
         Xm = self.transport_.fit_transform(X, y, sample_domain=sd, **kw)
         if self.verbose:
-            print(f"{name}: transport {type(self.transport_).__name__} fitted "
-                  f"({time.perf_counter() - start:.3f} s)")
+            print(
+                f"{name}: transport {type(self.transport_).__name__} fitted "
+                f"({time.perf_counter() - start:.3f} s)"
+            )
         start = time.perf_counter()
         est = self.estimator if self.estimator is not None else _default_estimator()
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[labelled]
         self.estimator_ = _fit_weighted(clone(est), np.asarray(Xm)[labelled], ys, w)
         if self.verbose:
-            print(f"{name}: estimator {type(self.estimator_).__name__} fitted on "
-                  f"{int(labelled.sum())} transported source rows "
-                  f"({time.perf_counter() - start:.3f} s)")
+            print(
+                f"{name}: estimator {type(self.estimator_).__name__} fitted on "
+                f"{int(labelled.sum())} transported source rows "
+                f"({time.perf_counter() - start:.3f} s)"
+            )
         self.classes_ = getattr(self.estimator_, "classes_", np.unique(ys))
         self.domains_ = np.unique(sd)
         return self
@@ -343,13 +363,20 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    transport : transporter with a coupling, default=None
-        E.g. :class:`EMDTransport` (``None``), :class:`SinkhornTransport`,
-        :class:`UnbalancedSinkhornTransport`, :class:`ClassRegularizedTransport`.
     estimator : estimator object, default=None
         Classifier trained on the fitted target rows with their propagated
         labels and used for prediction; ``None`` predicts from the nearest
         fitted target row.
+    transport : transporter with a coupling, default=None
+        E.g. :class:`EMDTransport` (``None``), :class:`SinkhornTransport`,
+        :class:`UnbalancedSinkhornTransport`, :class:`ClassRegularizedTransport`.
+
+        .. versionchanged:: 0.2
+           ``estimator`` comes first, as in :class:`DomainAdaptationClassifier`
+           and scikit-learn's meta-estimators. A transporter passed first
+           (the former order, ``OTLabelPropagation(EMDTransport())``) is
+           still used as the transport, with a ``FutureWarning``; pass
+           ``transport=`` instead.
     verbose : int, default=0
         ``> 0``: print the steps of fit with their times, and raise the
         transport's ``verbose`` to this value (its solver's progress).
@@ -388,10 +415,10 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skot.da import OTLabelPropagation
+    >>> from skot.da import EMDTransport, OTLabelPropagation
     >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
     >>> y = np.array([0, 1, -1, -1])
-    >>> OTLabelPropagation().fit(X, y).transduction_
+    >>> OTLabelPropagation(transport=EMDTransport()).fit(X, y).transduction_
     array([0, 1])
     """
 
@@ -401,14 +428,19 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
     __metadata_request__score = _PREDICT_REQUESTS
 
     _parameter_constraints: dict = {
+        # a transporter in ``estimator``: the former argument order (FutureWarning)
+        "estimator": [
+            HasMethods(["fit", "predict"]),
+            HasMethods(["fit", "transform_labels"]),
+            None,
+        ],
         "transport": [HasMethods(["fit", "transform_labels"]), None],
-        "estimator": [HasMethods(["fit", "predict"]), None],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, transport=None, *, estimator=None, verbose=0):
-        self.transport = transport
+    def __init__(self, estimator=None, transport=None, *, verbose=0):
         self.estimator = estimator
+        self.transport = transport
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -446,7 +478,21 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
         check_classification_targets(ys)
         from ._transport import EMDTransport
 
-        transport = self.transport if self.transport is not None else EMDTransport()
+        estimator, transport, moved = _propagation_roles(self.estimator, self.transport)
+        if moved:
+            warnings.warn(
+                f"{name}: the transporter {type(transport).__name__} was passed as the "
+                "first argument, which is now `estimator`; it is used as the transport. "
+                f"Pass it as {name}(transport=...): from skot 0.4 the first argument "
+                "is always the estimator.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if estimator is not None and not hasattr(estimator, "predict"):
+            raise TypeError(
+                f"{name}: estimator must have fit and predict, got {type(estimator).__name__}."
+            )
+        transport = transport if transport is not None else EMDTransport()
         domain_weights(sample_weight, source, name)  # validated before any work
         self.transport_ = _verbose_transport(clone(transport), self.verbose)
         kw = {}
@@ -460,29 +506,29 @@ class OTLabelPropagation(ClassifierMixin, BaseEstimator):
         start = time.perf_counter()
         self.transport_.fit(X, y, sample_domain=sd, **kw)
         if self.verbose:
-            print(f"{name}: transport {type(self.transport_).__name__} fitted "
-                  f"({time.perf_counter() - start:.3f} s)")
+            print(
+                f"{name}: transport {type(self.transport_).__name__} fitted "
+                f"({time.perf_counter() - start:.3f} s)"
+            )
         proba = self.transport_.transform_labels(ys)
         self.classes_ = np.unique(ys)
         self.label_distributions_ = proba
         self.transduction_ = self.classes_[np.argmax(proba, axis=1)]
         self._xt = np.ascontiguousarray(X[~source])
-        if self.estimator is not None:
-            w = (None if sample_weight is None
-                 else np.asarray(sample_weight, dtype=float)[~source])
-            self.estimator_ = _fit_weighted(clone(self.estimator), self._xt,
-                                            self.transduction_, w)
+        if estimator is not None:
+            w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[~source]
+            self.estimator_ = _fit_weighted(clone(estimator), self._xt, self.transduction_, w)
         else:
             self.estimator_ = None
         self.domains_ = np.unique(sd)
         return self
 
     def _nearest_distribution(self, X):
-        from . import _kernels as K
+        from . import _nearest_kernels as K
 
         X = np.ascontiguousarray(X, dtype=self._xt.dtype)
         idx = np.empty(X.shape[0], dtype=np.int64)
-        K.nearest_rows(X, self._xt, idx)
+        K.nearest_rows.serial(X, self._xt, idx)
         return self.label_distributions_[idx]
 
     @available_if(_propagation_has("predict_proba"))

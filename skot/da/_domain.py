@@ -105,8 +105,7 @@ def check_sample_domain(sample_domain, n_samples, *, y=None, fit=True):
     if sd.dtype.kind == "f" and np.isfinite(sd).all() and np.all(sd == np.round(sd)):
         return sd.astype(np.int64)
     raise ValueError(
-        f"sample_domain must hold integers (>= 0 source, < 0 target), got dtype "
-        f"{sd.dtype}."
+        f"sample_domain must hold integers (>= 0 source, < 0 target), got dtype {sd.dtype}."
     )
 
 
@@ -117,8 +116,7 @@ def split_fit_domains(sample_domain, *, estimator):
     n_target = source.shape[0] - n_source
     if n_target == 0:
         raise ValueError(
-            f"{estimator} found no target rows in fit ({n_source} source rows). "
-            + _HOW
+            f"{estimator} found no target rows in fit ({n_source} source rows). " + _HOW
         )
     if n_source == 0:
         raise ValueError(
@@ -227,24 +225,22 @@ def source_target_merge(X_source, X_target, *, y_source=None, y_target=None):
             f"shapes {Xs.shape} and {Xt.shape}."
         )
     X = np.concatenate([Xs, Xt], axis=0)
-    sd = np.concatenate([
-        np.full(Xs.shape[0], DEFAULT_SOURCE_DOMAIN, dtype=np.int64),
-        np.full(Xt.shape[0], DEFAULT_TARGET_DOMAIN, dtype=np.int64),
-    ])
+    sd = np.concatenate(
+        [
+            np.full(Xs.shape[0], DEFAULT_SOURCE_DOMAIN, dtype=np.int64),
+            np.full(Xt.shape[0], DEFAULT_TARGET_DOMAIN, dtype=np.int64),
+        ]
+    )
     if y_source is None:
         return X, None, sd
     ys = np.asarray(y_source)
     if ys.shape != (Xs.shape[0],):
-        raise ValueError(
-            f"y_source must have shape ({Xs.shape[0]},), got {ys.shape}."
-        )
+        raise ValueError(f"y_source must have shape ({Xs.shape[0]},), got {ys.shape}.")
     if y_target is None:
         fill = np.nan if ys.dtype.kind == "f" else -1
         yt = np.full(Xt.shape[0], fill, dtype=ys.dtype if ys.dtype.kind in "iuf" else object)
     else:
         yt = np.asarray(y_target)
         if yt.shape != (Xt.shape[0],):
-            raise ValueError(
-                f"y_target must have shape ({Xt.shape[0]},), got {yt.shape}."
-            )
+            raise ValueError(f"y_target must have shape ({Xt.shape[0]},), got {yt.shape}.")
     return X, np.concatenate([ys, yt]), sd

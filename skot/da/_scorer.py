@@ -186,8 +186,7 @@ class CircularValidationScorer(_MetadataRequester):
                 f"{int(source.sum())} source and {int(target.sum())} target rows."
             )
         y_target = estimator.predict(X[target])
-        y_rev = np.array(y, dtype=np.result_type(y.dtype, np.asarray(y_target).dtype),
-                         copy=True)
+        y_rev = np.array(y, dtype=np.result_type(y.dtype, np.asarray(y_target).dtype), copy=True)
         y_rev[target] = y_target
         sd_rev = np.where(target, 1, -2)
         reverse = clone(estimator).fit(X, y_rev, sample_domain=sd_rev)

@@ -22,8 +22,15 @@ __all__ = ["make_hierarchical_sbm"]
     },
     prefer_skip_nested_validation=True,
 )
-def make_hierarchical_sbm(depth=3, branching=2, block_size=200, a=(40, 50, 60, 100), *,
-                          probabilities=None, random_state=None):
+def make_hierarchical_sbm(
+    depth=3,
+    branching=2,
+    block_size=200,
+    a=(40, 50, 60, 100),
+    *,
+    probabilities=None,
+    random_state=None,
+):
     """Random graph from a hierarchical stochastic block model.
 
     The ``N = block_size * branching ** depth`` nodes are the leaves of a
@@ -77,7 +84,7 @@ def make_hierarchical_sbm(depth=3, branching=2, block_size=200, a=(40, 50, 60, 1
     >>> labels[0][::10], labels[1][::10]
     (array([0, 0, 1, 1]), array([0, 1, 2, 3]))
     """
-    n_blocks = branching ** depth
+    n_blocks = branching**depth
     N = block_size * n_blocks
     if probabilities is not None:
         p = np.asarray(probabilities, dtype=float)
@@ -88,9 +95,7 @@ def make_hierarchical_sbm(depth=3, branching=2, block_size=200, a=(40, 50, 60, 1
         p = np.asarray(a, dtype=float) * (math.log(N) / N if N > 1 else 1.0)
         name = "a"
     if p.shape != (depth + 1,):
-        raise ValueError(
-            f"{name} must have depth + 1 = {depth + 1} entries, got shape {p.shape}."
-        )
+        raise ValueError(f"{name} must have depth + 1 = {depth + 1} entries, got shape {p.shape}.")
     if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
         raise ValueError(
             f"The connection probabilities must lie in [0, 1], got {p.tolist()} from "
@@ -100,9 +105,10 @@ def make_hierarchical_sbm(depth=3, branching=2, block_size=200, a=(40, 50, 60, 1
     rng = check_random_state(random_state)
     blocks = np.arange(n_blocks)
     # digits of each block index in base `branching`, most significant first
-    digits = np.stack([(blocks // branching ** (depth - 1 - l)) % branching
-                       for l in range(depth)])
-    labels = np.stack([blocks // branching ** (depth - 1 - l) for l in range(depth)])
+    digits = np.stack(
+        [(blocks // branching ** (depth - 1 - lev)) % branching for lev in range(depth)]
+    )
+    labels = np.stack([blocks // branching ** (depth - 1 - lev) for lev in range(depth)])
     rows, cols = [], []
     iu = np.triu_indices(block_size, 1)
     for s in range(n_blocks):

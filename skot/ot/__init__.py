@@ -4,6 +4,7 @@ Every solver returns an :class:`OTResult` (plan, cost, dual potentials in cost
 units, iterations, convergence flag, marginal error), whatever the options.
 """
 
+from ._class_regularized import sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
 from ._cost import cost_matrix, cost_scale
 from ._divergence import sinkhorn_divergence
 from ._emd import emd, emd2
@@ -28,6 +29,8 @@ __all__ = [
     "sinkhorn",
     "sinkhorn2",
     "sinkhorn_divergence",
+    "sinkhorn_l1l2_gl",
+    "sinkhorn_lpl1_mm",
     "sinkhorn_newton_sparse",
     "sinkhorn_online",
     "sinkhorn_unbalanced",

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..utils._pairwise import EXACT_METRICS, pairwise_distances
+from ..utils._pairwise import METRICS, pairwise_distances
 from ._utils import check_dense_2d
 
 __all__ = ["cost_matrix", "cost_scale"]
@@ -81,8 +81,7 @@ def cost_scale(M, norm="max"):
         "X": ["array-like"],
         "Y": ["array-like", None],
         "metric": [str, callable],
-        "norm": [StrOptions(set(_NORMS)), Interval(numbers.Real, 0, None, closed="neither"),
-                 None],
+        "norm": [StrOptions(set(_NORMS)), Interval(numbers.Real, 0, None, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
     },
     prefer_skip_nested_validation=True,
@@ -133,11 +132,8 @@ def cost_matrix(X, Y=None, *, metric="sqeuclidean", norm=None, n_jobs=None):
     if Yv is not None and Yv.dtype != X.dtype:
         X = X.astype(np.float64)
         Yv = Yv.astype(np.float64)
-    if isinstance(metric, str) and metric not in EXACT_METRICS:
-        from sklearn.metrics.pairwise import _VALID_METRICS
-
-        if metric not in _VALID_METRICS:
-            raise ValueError(f"Unknown metric {metric!r}.")
+    if isinstance(metric, str) and metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}.")
     M = pairwise_distances(X, Yv, metric=metric, n_jobs=n_jobs)
     if metric in ("sqeuclidean", "euclidean", "l2") or Yv is None:
         # exact kernels give exact zeros; guard tiny negatives from other metrics

@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._cost import _as_points, cost_matrix, cost_scale
+from ._online import BlockEngine, sinkhorn_online
 from ._utils import check_masses, check_reg
 
 __all__ = ["sinkhorn_divergence"]
@@ -16,11 +17,15 @@ _MASS_RTOL = 1e-6
 
 
 def _entropic_value(res, a, b, reg):
-    """``<P, C> + reg KL(P | a b^T)`` at the optimum: ``<a, f - reg log a> + <b, g - reg log b>``."""
+    """``<P, C> + reg KL(P | a b^T)`` at the optimum.
+
+    That is ``<a, f - reg log a> + <b, g - reg log b>``.
+    """
     ia = a > 0
     ib = b > 0
-    return float(a[ia] @ (res.f[ia] - reg * np.log(a[ia]))
-                 + b[ib] @ (res.g[ib] - reg * np.log(b[ib])))
+    return float(
+        a[ia] @ (res.f[ia] - reg * np.log(a[ia])) + b[ib] @ (res.g[ib] - reg * np.log(b[ib]))
+    )
 
 
 def _symmetric_value(step, p, reg, max_iter, tol):
@@ -46,7 +51,10 @@ def _symmetric_value(step, p, reg, max_iter, tol):
     if not done:
         warnings.warn(
             f"the symmetric Sinkhorn term did not converge in max_iter={max_iter} "
-            f"iterations (tol={tol:g}).", ConvergenceWarning, stacklevel=4)
+            f"iterations (tol={tol:g}).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     return float(2 * p @ (f - reg * np.log(p)))
 
 
@@ -66,8 +74,20 @@ def _symmetric_value(step, p, reg, max_iter, tol):
     },
     prefer_skip_nested_validation=True,
 )
-def sinkhorn_divergence(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=None,
-                        method="log", max_iter=1000, tol=1e-9, n_jobs=None):
+def sinkhorn_divergence(
+    X,
+    Y,
+    reg,
+    *,
+    a=None,
+    b=None,
+    metric="sqeuclidean",
+    norm=None,
+    method="log",
+    max_iter=1000,
+    tol=1e-9,
+    n_jobs=None,
+):
     r"""Debiased Sinkhorn divergence between two weighted point clouds.
 
     .. math::
@@ -131,7 +151,6 @@ def sinkhorn_divergence(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm
     >>> bool(sinkhorn_divergence(X, X + 1.0, reg=1.0) > 0)
     True
     """
-    from ._online import sinkhorn_online
     from ._sinkhorn import sinkhorn
 
     reg = check_reg(reg)
@@ -150,61 +169,48 @@ def sinkhorn_divergence(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm
         warnings.simplefilter("always", ConvergenceWarning)
         if method == "online":
             if norm == "max":
-                from ._online import _METRICS, _divisor, _points
-
-                Xc, Yc = _points(X, Y)
-                norm = _divisor(Xc, Yc, _METRICS[metric], "max", False)
-
-            from threadpoolctl import threadpool_limits
-
-            from ..utils._numba import effective_n_threads
-            from . import _online_kernels as ok
-            from ._online import _METRICS as codes
-            from ._online import _PARALLEL_MIN_SIZE, _prepared
-
+                n_threads = BlockEngine.threads(X.shape[0] * Y.shape[0], n_jobs)
+                norm = BlockEngine.points(X, Y, metric=metric, n_threads=n_threads).max_cost()
             sinv = 1.0 / (norm if norm is not None else 1.0)
 
             def value(P, Q, p, q):
                 res = sinkhorn_online(P, Q, reg, a=p, b=q, metric=metric, norm=norm, **opts)
                 return _entropic_value(res, p, q, reg)
 
-            def self_value(P, p):
-                # the symmetric half-step by the block-wise BLAS engine of sinkhorn_online
-                Pc, _, sq, _ = _prepared(P[p > 0], P[:0])
-                logp = np.log(p[p > 0])
-                k = Pc.shape[0]
-                n_threads = effective_n_threads(n_jobs) if k * k >= _PARALLEL_MIN_SIZE else 1
-                stab = []
-
-                def step(pp, t, f):
-                    guess = stab[-1] if stab else logp - f / reg
-                    lse = ok.blas_lse_rows(Pc, Pc, sq, sq, f, guess, reg, sinv, codes[metric],
-                                           n_threads)
-                    stab[:] = [lse]
-                    err = float(np.abs(np.exp(t / reg + lse) - pp).sum())
-                    t[:] = reg * (logp - lse)
-                    return err
-
-                with threadpool_limits(limits=1, user_api="blas"):
-                    return _symmetric_value(step, p, reg, max_iter, tol)
+            def self_engine(Pp):
+                # the cost of a cloud with itself, on the fly (memory O(n))
+                n_threads = BlockEngine.threads(Pp.shape[0] ** 2, n_jobs)
+                return BlockEngine.points(Pp, Pp, metric=metric, n_threads=n_threads)
         else:
             Cxy = cost_matrix(X, Y, metric=metric)
             scale = cost_scale(Cxy, norm) if norm is not None else 1.0
+            sinv = 1.0
 
             def value(P, Q, p, q):
                 res = sinkhorn(p, q, Cxy / scale, reg, method=method, **opts)
                 return _entropic_value(res, p, q, reg)
 
-            def self_value(P, p):
-                from . import _sinkhorn_kernels as sk
-
-                Pp = P[p > 0]
+            def self_engine(Pp):
+                # the stored cost of the cloud with itself (the cost of the cross term)
                 C = np.ascontiguousarray(cost_matrix(Pp, Pp, metric=metric) / scale)
+                n_threads = BlockEngine.threads(C.size, n_jobs)
+                return BlockEngine.dense(C, n_threads=n_threads)
 
-                def step(pp, t, f):
-                    return sk.log_row_step(C, pp, np.log(pp), t, f, reg, 1.0)[0]
+        def self_value(P, p):
+            # the symmetric half-step on the block-wise engine of sinkhorn_online
+            eng = self_engine(P[p > 0])
+            logp = np.log(p[p > 0])
+            stab = []
 
-                return _symmetric_value(step, p, reg, max_iter, tol)
+            def step(pp, t, f):
+                guess = stab[-1] if stab else logp - f / reg
+                lse = eng.lse_rows(f, guess, reg, sinv)
+                stab[:] = [lse]
+                err = float(np.abs(np.exp(t / reg + lse) - pp).sum())
+                t[:] = reg * (logp - lse)
+                return err
+
+            return _symmetric_value(step, p, reg, max_iter, tol)
 
         s = value(X, Y, a, b) - 0.5 * self_value(X, a) - 0.5 * self_value(Y, b)
     for w in caught:

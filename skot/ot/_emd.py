@@ -14,6 +14,53 @@ from ._utils import OTResult, check_problem, marginal_error, restrict, support
 __all__ = ["emd", "emd2"]
 
 
+def _greedy_shipments(M, a, b, tol):
+    """The row-minimum shipments: ``(rows, cols, vals, count, residual a, residual b)``."""
+    from . import _network_simplex as ns
+
+    rows, cols, vals, ra, rb, open_cols = _greedy_scratch(a, b, True)[:6]
+    cnt = ns.greedy_shipments(M, ra, rb, tol, rows, cols, vals, open_cols)
+    return rows, cols, vals, cnt, ra, rb
+
+
+def _greedy_scratch(a, b, greedy):
+    """Inputs and scratch of the greedy start (size 0 when it is not used)."""
+    n, m = (a.shape[0], b.shape[0]) if greedy else (0, 0)
+    return (
+        np.empty(n + m, dtype=np.int64),
+        np.empty(n + m, dtype=np.int64),
+        np.empty(n + m, dtype=np.float64),
+        a.copy() if greedy else a[:0],
+        b.copy() if greedy else b[:0],
+        np.empty(m, dtype=np.int64),
+        np.zeros(n + m + 1, dtype=np.int64),
+        np.empty(2 * (n + m), dtype=np.int64),
+        np.zeros(n + m, dtype=np.bool_),
+    )
+
+
+def _artificial_tree(a, b, parent, arc, up, flow, first_child, next_sib, prev_sib):
+    """Every node hangs from the root by its artificial arc (all mass on them).
+
+    The child list of the root is ``n + m - 1, ..., 1, 0`` (each node added
+    at its head in turn).
+    """
+    n, m = a.shape[0], b.shape[0]
+    root = n + m
+    parent[:root] = root
+    parent[root] = -1
+    arc[:] = -1
+    up[:n] = True
+    up[n:] = False
+    flow[:n] = a
+    flow[n:root] = b
+    flow[root] = 0.0
+    first_child[root] = root - 1
+    next_sib[:root] = np.arange(-1, root - 1)
+    prev_sib[:root] = np.arange(1, root + 1)
+    prev_sib[root - 1] = -1
+
+
 def _solve(a, b, M, max_iter, greedy=True):
     from . import _network_simplex as ns
 
@@ -24,6 +71,11 @@ def _solve(a, b, M, max_iter, greedy=True):
     up = np.empty(N, dtype=np.bool_)
     flow = np.empty(N, dtype=np.float64)
     pi = np.empty(N, dtype=np.float64)
+    depth = np.zeros(N, dtype=np.int64)
+    first_child = np.full(N, -1, dtype=np.int64)
+    next_sib = np.full(N, -1, dtype=np.int64)
+    prev_sib = np.full(N, -1, dtype=np.int64)
+    stack = np.empty(N, dtype=np.int64)
     scale = float(max(M.max(), -M.min()))  # max |M| without an n x m temporary
     scale = scale if scale > 0 else 1.0
     art = (scale + 1.0) * (n + m)
@@ -31,8 +83,31 @@ def _solve(a, b, M, max_iter, greedy=True):
     block = max(10, int(math.sqrt(n * m)))
     if max_iter is None:
         max_iter = 1000 * (n + m) + 100_000
-    it, optimal = ns.solve(M, a, b, art, eps, block, max_iter, greedy, parent, arc,
-                             up, flow, pi)
+    # greedy start: masses left below tol after the row-minimum rule count as exhausted
+    tol = 16 * np.finfo(np.float64).eps * max(a.max(), b.max())
+    if not greedy:
+        _artificial_tree(a, b, parent, arc, up, flow, first_child, next_sib, prev_sib)
+    it, optimal = ns.solve(
+        M,
+        art,
+        eps,
+        block,
+        0,
+        max_iter,
+        greedy,
+        tol,
+        parent,
+        arc,
+        up,
+        flow,
+        pi,
+        depth,
+        first_child,
+        next_sib,
+        prev_sib,
+        stack,
+        *_greedy_scratch(a, b, greedy),
+    )
     nodes = np.flatnonzero((arc[: n + m] >= 0) & (flow[: n + m] > 0))
     k = arc[nodes]
     rows, cols, vals = k // m, k % m, flow[nodes]
@@ -51,7 +126,7 @@ def _solve(a, b, M, max_iter, greedy=True):
         cols = np.concatenate([cols, extra[1]])
         vals = np.concatenate([vals, extra[2]])
     f = -pi[:n]
-    g = pi[n:n + m].copy()
+    g = pi[n : n + m].copy()
     return rows, cols, vals, f, g, int(it), bool(optimal)
 
 
@@ -76,8 +151,11 @@ def _north_west(ra, rb):
             p += 1
         else:
             q += 1
-    return (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
-            np.asarray(vals, dtype=np.float64))
+    return (
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(cols, dtype=np.int64),
+        np.asarray(vals, dtype=np.float64),
+    )
 
 
 @validate_params(

@@ -32,6 +32,20 @@ Contract (no validation here; the public layer checks everything):
   subtree. ``solve`` stops at optimality (no eligible arc after the
   potentials are recomputed exactly from the tree) or after ``max_iter``
   pivots.
+
+:func:`skot.ot._emd._solve` allocates every array (kernels allocate nothing:
+numpy allocation routines cost seconds of compilation on a cold cache):
+
+``solve`` (the one entry kernel) builds the first spanning tree with
+``greedy_shipments`` then ``hang_forest`` (or receives the all-artificial one,
+built with numpy by the caller), computes the potentials, then prices and
+pivots until optimality.
+
+A pivot is five named steps: ``_cycle_apex`` (the join of the entering
+arc's two tree paths), ``_leaving_arc`` (Cunningham's rule),
+``_augment`` (push the flow around the cycle), ``_rehang`` (reverse the path
+from the entering arc's end to the leaving arc) and ``_shift_subtree``
+(depths and potentials of the moved subtree).
 """
 
 import numpy as np
@@ -39,7 +53,7 @@ import numpy as np
 from ..utils._numba import jit
 
 
-@jit
+@jit(inline="always")
 def _arc_cost(M, m, art, v, arc, n):
     k = arc[v]
     if k >= 0:
@@ -72,8 +86,7 @@ def _add_child(v, p, first_child, next_sib, prev_sib):
 
 
 @jit
-def _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
-                          stack):
+def _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib, stack):
     root = n + m
     pi[root] = 0.0
     depth[root] = 0
@@ -96,31 +109,17 @@ def _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child,
 
 
 @jit
-def _is_tree_arc(k, i, jn, parent, arc):
-    return (parent[i] == jn and arc[i] == k) or (parent[jn] == i and arc[jn] == k)
-
-
-@jit
-def _count_below(Mi, ps, thr):
-    """How many ``Mi[j] - ps[j] < thr`` (a vectorised count: no branch per arc)."""
-    c = 0
-    for j in range(Mi.shape[0]):
-        c += Mi[j] - ps[j] < thr
-    return c
-
-
-@jit
 def _price(M, n, m, pi, parent, arc, start, block, eps):
     """Block search from arc ``start``; return (entering arc or -1, next start).
 
-    Arcs are scanned row by row in segments: a vectorised count of the
-    segment's arcs whose reduced cost ``M[i, j] - pi[n + j] + pi[i]`` beats
-    the best candidate so far, and a scalar pass over the segment only when
-    there is one (rare). After every ``block`` arcs the best candidate so far
-    enters.
+    Arcs are scanned row by row in segments: a branch-free (vectorised) count
+    of the segment's arcs whose reduced cost ``M[i, j] - pi[n + j] + pi[i]``
+    beats the best candidate so far, and a scalar pass over the segment only
+    when there is one (rare), which skips tree arcs. After every ``block``
+    arcs the best candidate so far enters.
     """
     total = n * m
-    pis = pi[n:n + m]
+    pis = pi[n : n + m]
     i = start // m
     j0 = start % m
     best = -eps
@@ -133,12 +132,19 @@ def _price(M, n, m, pi, parent, arc, start, block, eps):
         Mi = M[i, j0:j1]
         ps = pis[j0:j1]
         thr = best - pii
-        if _count_below(Mi, ps, thr) > 0:
+        below = 0
+        for q in range(j1 - j0):
+            below += Mi[q] - ps[q] < thr
+        if below > 0:
             for q in range(j1 - j0):
                 x = Mi[q] - ps[q]
                 if x < thr:
                     k = i * m + j0 + q
-                    if not _is_tree_arc(k, i, n + j0 + q, parent, arc):
+                    jn = n + j0 + q
+                    tree_arc = (parent[i] == jn and arc[i] == k) or (
+                        parent[jn] == i and arc[jn] == k
+                    )
+                    if not tree_arc:
                         best = x + pii
                         thr = x
                         best_k = k
@@ -158,13 +164,9 @@ def _price(M, n, m, pi, parent, arc, start, block, eps):
     return best_k, i * m + j0
 
 
-@jit
-def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, prev_sib,
-           stack):
-    i = k // m
-    jn = n + k % m
-    rc = (M[i, k % m] - pi[jn]) + pi[i]
-    # apex of the cycle
+@jit(inline="always")
+def _cycle_apex(i, jn, parent, depth):
+    """The node where the tree paths from ``i`` and ``jn`` to the root meet."""
     u = i
     v = jn
     while depth[u] > depth[v]:
@@ -174,8 +176,17 @@ def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, 
     while u != v:
         u = parent[u]
         v = parent[v]
-    join = u
-    # leaving arc: the last blocking arc along join -> i -> jn -> join
+    return u
+
+
+@jit(inline="always")
+def _leaving_arc(i, jn, join, parent, up, flow):
+    """Cunningham's rule: the last blocking arc along join -> i -> jn -> join.
+
+    Returns ``(delta, node, side)``: the flow change, the node whose parent
+    arc leaves, and the side of the cycle it lies on (1: the path from ``i``,
+    2: the path from ``jn``).
+    """
     delta = np.inf
     u_out = -1
     side = 0
@@ -193,34 +204,46 @@ def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, 
             u_out = w
             side = 2
         w = parent[w]
-    if delta > 0.0:
-        w = i
-        while w != join:
-            if up[w]:
-                flow[w] -= delta
-            else:
-                flow[w] += delta
-            w = parent[w]
-        w = jn
-        while w != join:
-            if up[w]:
-                flow[w] += delta
-            else:
-                flow[w] -= delta
-            w = parent[w]
-    if side == 1:
-        u_in = i
-        new_parent = jn
-        new_up = True
-        shift = -rc
-    else:
-        u_in = jn
-        new_parent = i
-        new_up = False
-        shift = rc
-    # re-hang the path u_in .. u_out under the entering arc
-    new_arc = k
-    new_flow = delta
+    return delta, u_out, side
+
+
+@jit(inline="always")
+def _augment(i, jn, join, delta, parent, up, flow):
+    """Push ``delta`` around the cycle (entering arc i -> jn, then back to ``join``)."""
+    w = i
+    while w != join:
+        if up[w]:
+            flow[w] -= delta
+        else:
+            flow[w] += delta
+        w = parent[w]
+    w = jn
+    while w != join:
+        if up[w]:
+            flow[w] += delta
+        else:
+            flow[w] -= delta
+        w = parent[w]
+
+
+@jit(inline="always")
+def _rehang(
+    u_in,
+    new_parent,
+    new_arc,
+    new_up,
+    new_flow,
+    u_out,
+    parent,
+    arc,
+    up,
+    flow,
+    first_child,
+    next_sib,
+    prev_sib,
+):
+    """Reverse the tree path ``u_in .. u_out``: ``u_in`` hangs from ``new_parent``
+    by the entering arc, each next node of the path from the previous one."""
     w = u_in
     while True:
         old_parent = parent[w]
@@ -240,7 +263,11 @@ def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, 
         new_up = not old_up
         new_flow = old_flow
         w = old_parent
-    # depths and potentials of the moved subtree
+
+
+@jit(inline="always")
+def _shift_subtree(u_in, shift, parent, depth, pi, first_child, next_sib, stack):
+    """Depths and potentials (``+ shift``) of the subtree re-hung at ``u_in``."""
     top = 0
     stack[0] = u_in
     while top >= 0:
@@ -256,39 +283,56 @@ def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, 
 
 
 @jit
-def _init_artificial(a, b, parent, arc, up, flow, first_child, next_sib, prev_sib):
-    """Every node hangs from the root by its artificial arc (all mass on them)."""
-    n = a.shape[0]
-    m = b.shape[0]
-    for v in range(n + m):
-        parent[v] = n + m
-        arc[v] = -1
-        if v < n:
-            up[v] = True
-            flow[v] = a[v]
-        else:
-            up[v] = False
-            flow[v] = b[v - n]
-        _add_child(v, n + m, first_child, next_sib, prev_sib)
+def _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, prev_sib, stack):
+    """Arc ``k`` enters the tree: the named steps of one pivot."""
+    i = k // m
+    jn = n + k % m
+    rc = (M[i, k % m] - pi[jn]) + pi[i]
+    join = _cycle_apex(i, jn, parent, depth)
+    delta, u_out, side = _leaving_arc(i, jn, join, parent, up, flow)
+    if delta > 0.0:
+        _augment(i, jn, join, delta, parent, up, flow)
+    # the entering arc's end on the leaving arc's side moves under the other end
+    on_i_side = side == 1
+    if on_i_side:
+        u_in = i
+        new_parent = jn
+        shift = -rc
+    else:
+        u_in = jn
+        new_parent = i
+        shift = rc
+    _rehang(
+        u_in,
+        new_parent,
+        k,
+        on_i_side,
+        delta,
+        u_out,
+        parent,
+        arc,
+        up,
+        flow,
+        first_child,
+        next_sib,
+        prev_sib,
+    )
+    _shift_subtree(u_in, shift, parent, depth, pi, first_child, next_sib, stack)
 
 
 @jit
-def _greedy_shipments(M, a, b, tol):
+def greedy_shipments(M, ra, rb, tol, rows, cols, vals, open_cols):
     """A basic feasible solution by the row-minimum rule.
 
     Every source in turn ships to its cheapest open sinks as much as they
     still take. Each shipment closes its source or its sink (or both), so the
     shipments form a forest. Masses left below ``tol`` count as exhausted
-    (rounding). Returns ``(rows, cols, vals, count, residual a, residual b)``.
+    (rounding). ``ra`` (n,) and ``rb`` (m,) hold the masses on entry and the
+    residuals on exit; the shipments go to ``rows``, ``cols``, ``vals``
+    (n + m each); ``open_cols`` (m,) is scratch. Returns the shipment count.
     """
     n, m = M.shape
-    ra = a.copy()
-    rb = b.copy()
-    rows = np.empty(n + m, dtype=np.int64)
-    cols = np.empty(n + m, dtype=np.int64)
-    vals = np.empty(n + m, dtype=np.float64)
     cnt = 0
-    open_cols = np.empty(m, dtype=np.int64)
     n_open = 0
     for j in range(m):
         if rb[j] > tol:
@@ -314,37 +358,56 @@ def _greedy_shipments(M, a, b, tol):
             if rb[j] <= tol:
                 n_open -= 1
                 open_cols[q_best] = open_cols[n_open]
-    return rows, cols, vals, cnt, ra, rb
+    return cnt
 
 
 @jit
-def _init_greedy(M, a, b, tol, parent, arc, up, flow, first_child, next_sib, prev_sib,
-                 stack):
-    """Start from the row-minimum basic solution instead of the artificial basis.
+def hang_forest(
+    n,
+    m,
+    rows,
+    cols,
+    vals,
+    cnt,
+    ra,
+    rb,
+    deg,
+    adj,
+    seen,
+    parent,
+    arc,
+    up,
+    flow,
+    first_child,
+    next_sib,
+    prev_sib,
+    stack,
+):
+    """The first tree from the shipment forest of :func:`greedy_shipments`.
 
-    Each tree of the shipment forest hangs from the root by the artificial arc
-    of one of its sinks (root -> sink, carrying that sink's residual, >= 0),
-    or of its source when it has no sink; every real tree arc carries a
-    positive flow, so the tree is strongly feasible.
+    Each tree of the forest hangs from the root by the artificial arc of one
+    of its sinks (root -> sink, carrying that sink's residual, >= 0), or of
+    its source when it has no sink; every real tree arc carries a positive
+    flow, so the tree is strongly feasible. ``deg`` (n + m + 1,) zeros,
+    ``adj`` (2 cnt,) and ``seen`` (n + m,) False are scratch.
     """
-    n, m = M.shape
-    rows, cols, vals, cnt, ra, rb = _greedy_shipments(M, a, b, tol)
-    # adjacency of the forest (CSR over the n + m nodes)
-    deg = np.zeros(n + m + 1, dtype=np.int64)
+    root = n + m
+    parent[root] = -1
+    arc[root] = -1
+    flow[root] = 0.0
+    # adjacency of the forest (CSR over the n + m nodes); ``stack`` first
+    # holds the fill pointers
     for s in range(cnt):
         deg[rows[s] + 1] += 1
         deg[n + cols[s] + 1] += 1
     for v in range(n + m):
         deg[v + 1] += deg[v]
-    fill = deg[:-1].copy()
-    adj = np.empty(2 * cnt, dtype=np.int64)
+        stack[v] = deg[v]
     for s in range(cnt):
-        adj[fill[rows[s]]] = s
-        fill[rows[s]] += 1
-        adj[fill[n + cols[s]]] = s
-        fill[n + cols[s]] += 1
-    seen = np.zeros(n + m, dtype=np.bool_)
-    root = n + m
+        adj[stack[rows[s]]] = s
+        stack[rows[s]] += 1
+        adj[stack[n + cols[s]]] = s
+        stack[n + cols[s]] += 1
     # sinks first, so that every tree with a sink hangs from one
     for pass_ in range(2):
         for v0 in range(n + m):
@@ -381,46 +444,85 @@ def _init_greedy(M, a, b, tol, parent, arc, up, flow, first_child, next_sib, pre
 
 
 @jit
-def solve(M, a, b, art, eps, block, max_iter, greedy, parent, arc, up, flow, pi):
+def solve(
+    M,
+    art,
+    eps,
+    block,
+    start,
+    max_iter,
+    greedy,
+    tol,
+    parent,
+    arc,
+    up,
+    flow,
+    pi,
+    depth,
+    first_child,
+    next_sib,
+    prev_sib,
+    stack,
+    rows,
+    cols,
+    vals,
+    ra,
+    rb,
+    open_cols,
+    deg,
+    adj,
+    seen,
+):
     """Run the network simplex; fills the tree arrays; returns (pivots, optimal).
 
-    ``greedy``: start from the row-minimum basic solution (fewer pivots on
-    geometric costs) rather than from the all-artificial basis.
+    ``greedy``: build the first tree from the row-minimum basic solution
+    (fewer pivots on geometric costs; ``tol`` is its rounding threshold,
+    ``ra``, ``rb`` copies of the masses, and ``rows`` .. ``seen`` the scratch
+    of :func:`greedy_shipments` and :func:`hang_forest`, ``adj`` of size
+    2 (n + m)); otherwise the tree arrays already hold the first tree (the
+    all-artificial basis, built by the caller). ``start`` is the arc
+    where pricing begins (0); ``depth`` and ``stack`` (n + m + 1,) are
+    scratch; the child lists are -1 on entry.
     """
     n, m = M.shape
-    N = n + m + 1
-    root = n + m
-    depth = np.zeros(N, dtype=np.int64)
-    first_child = np.full(N, -1, dtype=np.int64)
-    next_sib = np.full(N, -1, dtype=np.int64)
-    prev_sib = np.full(N, -1, dtype=np.int64)
-    stack = np.empty(N, dtype=np.int64)
-    parent[root] = -1
-    arc[root] = -1
-    flow[root] = 0.0
     if greedy:
-        tol = 16 * np.finfo(np.float64).eps * max(a.max(), b.max())
-        _init_greedy(M, a, b, tol, parent, arc, up, flow, first_child,
-                     next_sib, prev_sib, stack)
-    else:
-        _init_artificial(a, b, parent, arc, up, flow, first_child, next_sib, prev_sib)
-    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
-                          stack)
-    start = 0
+        cnt = greedy_shipments(M, ra, rb, tol, rows, cols, vals, open_cols)
+        hang_forest(
+            n,
+            m,
+            rows,
+            cols,
+            vals,
+            cnt,
+            ra,
+            rb,
+            deg,
+            adj,
+            seen,
+            parent,
+            arc,
+            up,
+            flow,
+            first_child,
+            next_sib,
+            prev_sib,
+            stack,
+        )
+    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib, stack)
     it = 0
     while it < max_iter:
         k, start = _price(M, n, m, pi, parent, arc, start, block, eps)
         if k < 0:
             # confirm with exact potentials (no drift from the incremental updates)
-            _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child,
-                                  next_sib, stack)
+            _recompute_potentials(
+                M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib, stack
+            )
             k, start = _price(M, n, m, pi, parent, arc, start, block, eps)
             if k < 0:
                 return it, True
-        _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib,
-               prev_sib, stack)
+        _pivot(M, n, m, k, parent, arc, up, flow, depth, pi, first_child, next_sib, prev_sib, stack)
         it += 1
-    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib,
-                          stack)
-    k, start = _price(M, n, m, pi, parent, arc, 0, block, eps)
+    _recompute_potentials(M, n, m, art, parent, arc, up, pi, depth, first_child, next_sib, stack)
+    start = 0 * start  # from arc 0; an int64, not a literal (one compilation of _price)
+    k, start = _price(M, n, m, pi, parent, arc, start, block, eps)
     return it, k < 0

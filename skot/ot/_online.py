@@ -7,14 +7,14 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..utils._numba import effective_n_threads
+from ..utils._numba import blas_threads, effective_n_threads, use_parallel
 from ._cost import _as_points
 from ._utils import OTResult, check_init, check_init_support, check_masses, check_reg
 
 __all__ = ["online_plan_rows", "sinkhorn_online"]
 
 _METRICS = {"sqeuclidean": 0, "euclidean": 1}
-_PARALLEL_MIN_SIZE = 100_000
+_LOG_NORMS = {None: 0, "log": 1, "loglog": 2}
 _MASS_RTOL = 1e-6
 
 
@@ -50,18 +50,93 @@ def _prepared(X, Y):
     return X, Y, np.einsum("ij,ij->i", X, X), np.einsum("ij,ij->i", Y, Y)
 
 
-def _divisor(X, Y, code, norm, parallel, prepared=None, n_threads=None):
+class BlockEngine:
+    """The block-wise BLAS engine of :func:`sinkhorn_online` (internal entry point).
+
+    Not public API: the one way other skot modules (``sinkhorn_divergence``,
+    the entropic map of :mod:`skot.da`) reach the engine of
+    :mod:`skot.ot._online_kernels`. Inputs are trusted (validated by the
+    caller). Each method runs with BLAS pinned to one thread and spreads row
+    blocks over ``n_threads`` Python threads; the block layout depends only
+    on the sizes, so results do not depend on ``n_threads``.
+
+    Build with :meth:`points` (cost between two point clouds, computed on
+    the fly: ``metric`` ``"sqeuclidean"`` or ``"euclidean"``, then
+    ``log_norm`` ``"log"``/``"loglog"`` applies ``log(1 + C)`` once or
+    twice), :meth:`dense` (a stored cost matrix) or :meth:`callback` (a
+    function ``cost(A, B)`` of raw rows returning their cost block).
+    Every method takes ``sinv``, the factor the cost is multiplied by
+    (``1 / divisor``).
+    """
+
+    def __init__(self, pair, n_threads=1):
+        self._pair = pair
+        self.n_threads = int(n_threads)
+
+    @classmethod
+    def points(cls, X, Y, *, metric="sqeuclidean", log_norm=None, n_threads=1):
+        Xc, Yc, sqX, sqY = _prepared(X, Y)
+        pair = _k().CostPairs.points(Xc, Yc, sqX, sqY, _METRICS[metric], _LOG_NORMS[log_norm])
+        return cls(pair, n_threads)
+
+    @classmethod
+    def dense(cls, C, *, n_threads=1):
+        return cls(_k().CostPairs.dense(np.asarray(C, dtype=np.float64)), n_threads)
+
+    @classmethod
+    def callback(cls, X, Y, cost, *, n_threads=1):
+        return cls(_k().CostPairs.callback(X, Y, cost), n_threads)
+
+    @staticmethod
+    def threads(work, n_jobs, kind="sinkhorn"):
+        """Threads for ``work`` entries (``PARALLEL_MIN_WORK[kind]`` decides)."""
+        n = effective_n_threads(n_jobs)
+        return n if use_parallel(work, n, kind) else 1
+
+    @property
+    def T(self):
+        """The engine with the two sets swapped (column half-steps)."""
+        return BlockEngine(self._pair.T, self.n_threads)
+
+    def max_cost(self):
+        """Largest cost (un-normalised); 1 when every cost is zero."""
+        with blas_threads(1):
+            mx = _k().blas_max_cost(self._pair, self.n_threads)
+        return float(mx) if mx > 0 else 1.0
+
+    def lse_rows(self, g, t, reg, sinv=1.0):
+        """``log sum_j exp((g[j] - sinv C[i, j]) / reg)``; ``t``: stabiliser guess."""
+        with blas_threads(1):
+            return _k().blas_lse_rows(self._pair, g, t, reg, sinv, self.n_threads)
+
+    def row_stats(self, f, g, reg, sinv=1.0):
+        """Row sums of the plan ``exp((f + g - sinv C) / reg)`` and of plan x cost."""
+        n = self._pair.shape[0]
+        sums, costs = np.empty(n), np.empty(n)
+        with blas_threads(1):
+            _k().blas_row_stats(self._pair, f, g, reg, sinv, self.n_threads, sums, costs)
+        return sums, costs
+
+    def soft_map(self, g, reg, V, sinv=1.0, block_rows=256):
+        """Rows ``sum_j softmax_j((g - sinv C[i]) / reg) V[j]`` (an entropic map)."""
+        with blas_threads(1):
+            return _k().blas_soft_map(
+                self._pair,
+                g,
+                reg,
+                sinv,
+                np.asarray(V, dtype=np.float64),
+                self.n_threads,
+                block_rows,
+            )
+
+
+def _divisor(X, Y, metric, norm, n_threads=1):
+    """The number the cost is divided by (``norm`` "max": its largest value)."""
     if norm is None:
         return 1.0
     if isinstance(norm, str):
-        from threadpoolctl import threadpool_limits
-
-        Xc, Yc, sqX, sqY = prepared if prepared is not None else _prepared(X, Y)
-        if n_threads is None:
-            n_threads = 2 if parallel else 1
-        with threadpool_limits(limits=1, user_api="blas"):
-            mx = _k().blas_max_cost(Xc, Yc, sqX, sqY, code, n_threads)
-        return float(mx) if mx > 0 else 1.0
+        return BlockEngine.points(X, Y, metric=metric, n_threads=n_threads).max_cost()
     return float(norm)
 
 
@@ -85,8 +160,21 @@ _NORM = [StrOptions({"max"}), Interval(Real, 0, None, closed="neither"), None]
     },
     prefer_skip_nested_validation=True,
 )
-def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=None,
-                    max_iter=1000, tol=1e-9, init=None, n_jobs=None, verbose=False):
+def sinkhorn_online(
+    X,
+    Y,
+    reg,
+    *,
+    a=None,
+    b=None,
+    metric="sqeuclidean",
+    norm=None,
+    max_iter=1000,
+    tol=1e-9,
+    init=None,
+    n_jobs=None,
+    verbose=0,
+):
     r"""Log-domain Sinkhorn between point clouds without storing the cost or the plan.
 
     Every half-iteration recomputes the costs :math:`C_{ij} = c(x_i, y_j) /
@@ -119,13 +207,17 @@ def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=Non
     max_iter : int, default=1000
         Maximum number of iterations.
     tol : float, default=1e-9
-        Stop when the L1 marginal error is below ``tol``.
+        Stop when the L1 marginal error of the plan, divided by the total
+        mass, is below ``tol`` (the meaning of ``tol`` in every balanced
+        solver of :mod:`skot.ot`; the column marginal is exact after each
+        column update, so the error is ``|P 1 - a|_1``).
     init : tuple (f, g) or None, default=None
         Warm-start potentials in (normalised) cost units.
     n_jobs : int or None, default=None
         Threads (joblib semantics); results do not depend on it.
-    verbose : bool or int, default=False
-        Print progress.
+    verbose : int, default=0
+        ``> 0``: print the marginal error at every iteration (``True`` and
+        ``False`` are accepted as 1 and 0).
 
     Returns
     -------
@@ -160,7 +252,6 @@ def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=Non
         )
     b = b * (sa / sb)
     init = check_init(init, n, m)
-    code = _METRICS[metric]
     ia = np.flatnonzero(a > 0)
     ib = np.flatnonzero(b > 0)
     Xs, Ys, as_, bs = X[ia], Y[ib], a[ia], b[ib]
@@ -170,42 +261,37 @@ def sinkhorn_online(X, Y, reg, *, a=None, b=None, metric="sqeuclidean", norm=Non
         g = np.zeros(ib.size)
     else:
         f, g = check_init_support(init[0][ia].copy(), init[1][ib].copy())
-    K = _k()
-    from threadpoolctl import threadpool_limits
-
-    n_threads = effective_n_threads(n_jobs)
-    if ia.size * ib.size < _PARALLEL_MIN_SIZE:
-        n_threads = 1
-    Xc, Yc, sqX, sqY = _prepared(Xs, Ys)
-    with threadpool_limits(limits=1, user_api="blas"):
-        sinv = 1.0 / _divisor(Xs, Ys, code, norm, False, (Xc, Yc, sqX, sqY), n_threads)
-        # stabilisers: the row (column) log-sum-exp of the previous half-step
-        tf = loga - f / reg
-        tg = logb - g / reg
-        done = False
-        it = 0
-        while it < max_iter:
-            lse = K.blas_lse_rows(Xc, Yc, sqX, sqY, g, tf, reg, sinv, code, n_threads)
-            err = float(np.abs(np.exp(f / reg + lse) - as_).sum())
-            if verbose:
-                print(f"sinkhorn_online: iteration {it}, marginal error {err:.3e}")
-            if err < tol:
-                done = True
-                break
-            f = reg * (loga - lse)
-            tf = lse
-            lse = K.blas_lse_rows(Yc, Xc, sqY, sqX, f, tg, reg, sinv, code, n_threads)
-            g = reg * (logb - lse)
-            tg = lse
-            it += 1
-        # final marginals and cost: one cost pass over the rows, the column
-        # sums from one more (fast) column log-sum-exp
-        rs, rc = np.empty(ia.size), np.empty(ia.size)
-        K.blas_row_stats(Xc, Yc, sqX, sqY, f, g, reg, sinv, code, n_threads, rs, rc)
-        lse = K.blas_lse_rows(Yc, Xc, sqY, sqX, f, tg, reg, sinv, code, n_threads)
-        cs = np.exp(g / reg + lse)
-    err = float(np.abs(rs - as_).sum() + np.abs(cs - bs).sum()
-                + a.sum() - as_.sum() + b.sum() - bs.sum())
+    n_threads = BlockEngine.threads(ia.size * ib.size, n_jobs)
+    eng = BlockEngine.points(Xs, Ys, metric=metric, n_threads=n_threads)
+    engT = eng.T
+    sinv = 1.0 / (eng.max_cost() if norm == "max" else 1.0 if norm is None else float(norm))
+    # stabilisers: the row (column) log-sum-exp of the previous half-step
+    tf = loga - f / reg
+    tg = logb - g / reg
+    done = False
+    it = 0
+    while it < max_iter:
+        lse = eng.lse_rows(g, tf, reg, sinv)
+        err = float(np.abs(np.exp(f / reg + lse) - as_).sum())
+        if verbose:
+            print(f"sinkhorn_online: iteration {it}, marginal error {err:.3e}")
+        if err < tol * sa:
+            done = True
+            break
+        f = reg * (loga - lse)
+        tf = lse
+        lse = engT.lse_rows(f, tg, reg, sinv)
+        g = reg * (logb - lse)
+        tg = lse
+        it += 1
+    # final marginals and cost: one cost pass over the rows, the column
+    # sums from one more (fast) column log-sum-exp
+    rs, rc = eng.row_stats(f, g, reg, sinv)
+    lse = engT.lse_rows(f, tg, reg, sinv)
+    cs = np.exp(g / reg + lse)
+    err = float(
+        np.abs(rs - as_).sum() + np.abs(cs - bs).sum() + a.sum() - as_.sum() + b.sum() - bs.sum()
+    )
     ff = np.full(n, -np.inf)
     gg = np.full(m, -np.inf)
     ff[ia] = f
@@ -277,7 +363,9 @@ def online_plan_rows(X, Y, f, g, reg, rows=None, *, metric="sqeuclidean", norm=N
     f = np.asarray(f, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if f.shape != (n,) or g.shape != (m,):
-        raise ValueError(f"f and g must have shapes ({n},) and ({m},), got {f.shape} and {g.shape}.")
+        raise ValueError(
+            f"f and g must have shapes ({n},) and ({m},), got {f.shape} and {g.shape}."
+        )
     if rows is None:
         idx = np.arange(n)
     elif isinstance(rows, slice):
@@ -290,7 +378,7 @@ def online_plan_rows(X, Y, f, g, reg, rows=None, *, metric="sqeuclidean", norm=N
         raise ValueError(f"rows must be in [0, {n - 1}].")
     idx = np.ascontiguousarray(idx % n if idx.size else idx, dtype=np.int64)
     K = _k()
-    sinv = 1.0 / _divisor(X, Y, _METRICS[metric], norm, False)
+    sinv = 1.0 / _divisor(X, Y, metric, norm)
     out = np.empty((idx.size, m))
     with np.errstate(invalid="ignore"):
         K.online_plan_block(X, Y, idx, f, g, reg, sinv, _METRICS[metric], out)

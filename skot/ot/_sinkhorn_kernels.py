@@ -1,4 +1,4 @@
-"""Numba kernels of the Sinkhorn solvers (log domain, stabilised scaling).
+"""Numba kernels of log-domain Sinkhorn (and ``gibbs``, the plan of two potentials).
 
 Contract (no validation here; the public layer checks everything):
 
@@ -13,16 +13,22 @@ Contract (no validation here; the public layer checks everything):
 - Exponentials are :func:`skot.utils._fastexp.fexp` / ``fexp_lse``: plain
   arithmetic that LLVM compiles to SIMD code (``math.exp`` is a scalar libm
   call), exact to about one ulp.
-- Log-domain half-iterations (``log_row_step``, ``log_col_step``) read ``M``
-  once: each log-sum-exp is shifted by its previous value (known from the
-  potential), with an exact two-pass fallback (shift by the maximum) where
-  that sum is out of range. ``log_loop`` does a whole iteration in one pass
-  over ``M`` with one ``exp`` per entry: the row update's terms, rescaled per
-  row, give the column sums (see ``_FUSED_ROWS``).
-  Scaling half-iterations read the stored kernel ``K`` once (no ``exp``).
-- ``*_par`` kernels run ``prange`` over rows (or blocks of columns), every
-  thread writing its own slice; each output entry is summed in the same order
-  as the serial twin, so results do not depend on the thread count.
+- Log-domain half-iterations (``log_row_step``, ``log_col_step``, on the
+  twins ``rows_step``, ``cols_step``) read ``M`` once: each log-sum-exp is
+  shifted by its previous value (known from the potential), with an exact
+  two-pass fallback (shift by the maximum) where that sum is out of range.
+  ``log_loop`` does a whole iteration in one pass over ``M`` with one
+  ``exp`` per entry (``fused_loop``): the row update's terms, rescaled per
+  row, give the column sums (see ``_FUSED_ROWS``); the exact forms run, from
+  Python, only in the iterations that need them, so a first call compiles
+  them only then.
+- Buffers are allocated by the Python drivers and passed in (no allocation
+  in the loop kernels). The ``.parallel`` variant of a twin runs ``prange``
+  over blocks of rows (or columns), every block writing its own slice; each
+  output entry is summed in the same order as in the serial variant, so
+  results do not depend on the thread count.
+- The Sinkhorn-Knopp loop on a stored kernel, ``scaling_loop``, lives in
+  :mod:`skot.ot._scaling_kernels` (re-exported here).
 """
 
 import math
@@ -31,9 +37,9 @@ import numpy as np
 from numba import prange
 
 from ..utils._fastexp import fexp, fexp_lse
-from ..utils._numba import jit
+from ..utils._numba import jit, twin
+from ._scaling_kernels import scaling_loop  # noqa: F401 (re-exported)
 
-_COL_BLOCK = 256
 _MIN_COL_BLOCK = 256
 _MAX_COL_BLOCK = 2048
 _CHUNK = 256
@@ -187,38 +193,42 @@ def _row_update(M, a, loga, f, g, reg, tau, i, buf):
 
 
 @jit
-def log_row_step(M, a, loga, f, g, reg, tau):
-    """Update ``f`` in place; return (L1 row-marginal error before, max |change|)."""
-    buf = np.empty(_CHUNK)
+def _sum_max(errs, ds, a, crit):
+    """(row error, largest change): the L1 error, or with ``crit`` 2 the largest
+    relative error ``max |r_i - a_i| / a_i``."""
     err = 0.0
     dmax = 0.0
-    for i in range(M.shape[0]):
-        e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i, buf)
-        err += e
-        dmax = max(dmax, d)
-        f[i] = fn
+    for i in range(errs.shape[0]):
+        if crit == 2:
+            e = errs[i] / a[i]
+            if e > err or math.isnan(e):
+                err = e
+        else:
+            err += errs[i]
+        dmax = max(dmax, ds[i])
     return err, dmax
 
 
-@jit(parallel=True)
-def log_row_step_par(M, a, loga, f, g, reg, tau):
+@twin
+def rows_step(M, a, loga, f, g, reg, tau, crit, flagged, errs, ds, bufs):
+    """Exact row updates, blocks of ``_ROW_BLOCK`` rows; ``bufs`` (B, _CHUNK) scratch.
+
+    Updates ``f[i]`` and writes ``errs[i]``, ``ds[i]`` for every row, or with
+    ``flagged`` only for the rows the fused pass marked (``errs[i] < 0``).
+    Returns ``_sum_max(errs, ds, a, crit)`` over all rows.
+    """
     n = M.shape[0]
-    errs = np.empty(n)
-    ds = np.empty(n)
-    nblocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
-    for blk in prange(nblocks):
-        buf = np.empty(_CHUNK)
+    nbuf = bufs.shape[0]
+    for blk in prange((n + _ROW_BLOCK - 1) // _ROW_BLOCK):
+        buf = bufs[blk % nbuf]
         for i in range(blk * _ROW_BLOCK, min(n, (blk + 1) * _ROW_BLOCK)):
+            if flagged and not errs[i] < 0.0:
+                continue
             e, d, fn = _row_update(M, a, loga, f, g, reg, tau, i, buf)
             errs[i] = e
             ds[i] = d
             f[i] = fn
-    err = 0.0
-    dmax = 0.0
-    for i in range(n):
-        err += errs[i]
-        dmax = max(dmax, ds[i])
-    return err, dmax
+    return _sum_max(errs, ds, a, crit)
 
 
 @jit
@@ -269,16 +279,15 @@ def _lse_cols(M, f, inv, j0, j1, mx, s, cm):
 
 
 @jit
-def _col_lse(M, logb, f, g, inv, tau, j0, j1, lse):
+def _col_lse(M, logb, f, g, inv, tau, j0, j1, lse, work):
     """``lse[j] = log sum_i exp((f[i] - M[i, j]) * inv)`` for ``j0 <= j < j1``.
 
-    The rows are read in order, each along the block's columns (SIMD over
-    columns). Every column is summed over the rows in the same order and
-    falls back to the exact form on its own, so the result of a column does
-    not depend on the block boundaries.
+    ``work`` is (5, at least ``j1 - j0``) scratch. The rows are read in order,
+    each along the block's columns (SIMD over columns). Every column is summed
+    over the rows in the same order and falls back to the exact form on its
+    own, so the result of a column does not depend on the block boundaries.
     """
     w = j1 - j0
-    work = np.empty((5, w))
     c = work[0]
     s = work[1]
     for k in range(w):
@@ -301,23 +310,6 @@ def _col_lse(M, logb, f, g, inv, tau, j0, j1, lse):
 
 
 @jit
-def _cols_lse(M, logb, f, g, inv, tau, lse):
-    _col_lse(M, logb, f, g, inv, tau, 0, M.shape[1], lse)
-
-
-@jit(parallel=True)
-def _cols_lse_par(M, logb, f, g, inv, tau, lse):
-    m = M.shape[1]
-    # wide blocks read M in long runs; at least 8 blocks (when m allows) to
-    # share between the threads
-    width = min(_MAX_COL_BLOCK, max(_MIN_COL_BLOCK, ((m + 7) // 8 + 7) // 8 * 8))
-    nblocks = (m + width - 1) // width
-    for blk in prange(nblocks):
-        j0 = blk * width
-        _col_lse(M, logb, f, g, inv, tau, j0, min(m, j0 + width), lse)
-
-
-@jit
 def _col_finish(b, logb, g, reg, tau, lse):
     """``g`` from the column log-sum-exps; (L1 column error before, max |change|)."""
     inv = 1.0 / reg
@@ -332,19 +324,73 @@ def _col_finish(b, logb, g, reg, tau, lse):
     return err, dmax
 
 
-@jit
+@twin
+def cols_step(M, b, logb, f, g, reg, tau, t, ok, lse, exact, work):
+    """Column update from the exact column log-sum-exps, by blocks of columns.
+
+    ``work`` (B, 5, width) is scratch: the columns are taken in blocks of
+    ``width``. The exact values replace ``lse[j]`` wherever the fused column
+    sums ``t`` are invalid (everywhere when ``ok`` is False). Updates ``g``;
+    returns (L1 column error before, max |change|).
+    """
+    m = M.shape[1]
+    inv = 1.0 / reg
+    nw = work.shape[0]
+    width = work.shape[2]
+    for blk in prange((m + width - 1) // width):
+        j0 = blk * width
+        _col_lse(M, logb, f, g, inv, tau, j0, min(m, j0 + width), exact, work[blk % nw])
+    for j in range(m):
+        if not (ok and t[j] >= _T_MIN and t[j] <= _T_MAX):
+            lse[j] = exact[j]
+    return _col_finish(b, logb, g, reg, tau, lse)
+
+
+def _col_width(m):
+    # wide blocks read M in long runs; at least 8 blocks (when m allows) to
+    # share between the threads
+    return min(_MAX_COL_BLOCK, max(_MIN_COL_BLOCK, ((m + 7) // 8 + 7) // 8 * 8))
+
+
+def _rows_step(kernel, M, a, loga, f, g, reg, tau, crit=0, flagged=False, errs=None, ds=None):
+    n = M.shape[0]
+    nbuf = (n + _ROW_BLOCK - 1) // _ROW_BLOCK if kernel is rows_step.parallel else 1
+    if errs is None:
+        errs, ds = np.empty(n), np.empty(n)
+    return kernel(
+        M, a, loga, f, g, reg, tau, crit, flagged, errs, ds, np.empty((max(nbuf, 1), _CHUNK))
+    )
+
+
+def _cols_step(kernel, M, b, logb, f, g, reg, tau, t=None, ok=False, lse=None):
+    m = M.shape[1]
+    width = _col_width(m)
+    nw = (m + width - 1) // width if kernel is cols_step.parallel else 1
+    if lse is None:
+        t = lse = np.empty(m)
+    return kernel(
+        M, b, logb, f, g, reg, tau, t, ok, lse, np.empty(m), np.empty((max(nw, 1), 5, width))
+    )
+
+
+def log_row_step(M, a, loga, f, g, reg, tau):
+    """Update ``f`` in place; return (L1 row-marginal error before, max |change|)."""
+    return _rows_step(rows_step.serial, M, a, loga, f, g, reg, tau)
+
+
+def log_row_step_par(M, a, loga, f, g, reg, tau):
+    """:func:`log_row_step` by ``rows_step.parallel`` (same bits)."""
+    return _rows_step(rows_step.parallel, M, a, loga, f, g, reg, tau)
+
+
 def log_col_step(M, b, logb, f, g, reg, tau):
     """Update ``g`` in place; return (L1 column-marginal error before, max |change|)."""
-    lse = np.empty(M.shape[1])
-    _cols_lse(M, logb, f, g, 1.0 / reg, tau, lse)
-    return _col_finish(b, logb, g, reg, tau, lse)
+    return _cols_step(cols_step.serial, M, b, logb, f, g, reg, tau)
 
 
-@jit
 def log_col_step_par(M, b, logb, f, g, reg, tau):
-    lse = np.empty(M.shape[1])
-    _cols_lse_par(M, logb, f, g, 1.0 / reg, tau, lse)
-    return _col_finish(b, logb, g, reg, tau, lse)
+    """:func:`log_col_step` by ``cols_step.parallel`` (same bits)."""
+    return _cols_step(cols_step.parallel, M, b, logb, f, g, reg, tau)
 
 
 # One pass over M per iteration: the row update computes the row's terms
@@ -359,9 +405,16 @@ def log_col_step_par(M, b, logb, f, g, reg, tau):
 # [_A_MIN, _A_MAX] (flushed terms then weigh at most m * 3.3e-308 * _A_MAX
 # per row), and, per column, t[j] is in [_T_MIN, _T_MAX] (so the flushed
 # terms are at most n * m * 3.3e-128 of t[j]: nothing for any size that fits
-# in memory; an overflow to inf fails the check). A column that fails gets its
-# exact log-sum-exp from a column pass; a block that fails sends all columns
-# there.
+# in memory; an overflow to inf fails the check).
+#
+# The exact forms are rare (far from convergence, tiny reg, a nan) and cost
+# seconds to compile, so they are not part of the fused kernel: a row whose
+# shifted sum is out of range is flagged (``errs[i] = -1``, ``f[i]`` left
+# as it was) and the kernel returns; the driver (:func:`_log_loop`) finishes
+# that iteration with ``rows_step`` (flagged rows) and ``cols_step`` (exact
+# columns where the fused sums are invalid; all of them when a block failed),
+# then resumes the fused kernel. Same arithmetic, same order, same bits as one
+# kernel doing everything.
 _FUSED_ROWS = 64
 _A_MIN = 1e-100
 _A_MAX = 1e100
@@ -369,361 +422,220 @@ _T_MIN = 1e-80
 _T_MAX = 1e250
 
 
-@jit
-def _fused_block(M, a, loga, f, g, reg, tau, i0, i1, errs, ds, tp, rowbuf, acc):
-    """Row updates of rows ``i0:i1`` and their partial column sums ``tp``.
+@twin
+def fused_loop(
+    M,
+    a,
+    b,
+    loga,
+    logb,
+    f,
+    g,
+    reg,
+    tau_a,
+    tau_b,
+    max_iter,
+    tol,
+    crit,
+    f_old,
+    errs,
+    ds,
+    T,
+    rowbufs,
+    accs,
+    codes,
+    t,
+    lse,
+):
+    """Fused log-domain iterations (see ``_FUSED_ROWS``) until one needs an exact form.
 
-    Writes ``f[i]``, ``errs[i]``, ``ds[i]``; returns whether ``tp`` is valid.
+    Scratch: ``f_old``, ``errs``, ``ds`` (n,), ``T`` (B, m) with B the number
+    of row blocks, ``rowbufs`` (R, m) and ``accs`` (R, _CHUNK) (R is 1 or B),
+    ``codes`` (B,) int64, ``t``, ``lse`` (m,). Returns ``(it, err, df,
+    status)``: status 0 converged (as :func:`log_loop`: ``it`` iterations, or
+    ``it`` is one past the converged iteration for ``crit`` 1, ``err`` then
+    the change), 1 ``max_iter`` reached, 2 iteration ``it`` stopped after its
+    row pass (``codes``, ``errs``, ``ds``, ``t``, ``lse`` and ``f_old``
+    describe it; ``err``, ``df`` are its row criterion unless a row is
+    flagged) for :func:`_log_loop` to finish.
     """
+    n, m = M.shape
     inv = 1.0 / reg
-    m = M.shape[1]
-    w = _lanes(m)
-    ok = True
-    for j in range(m):
-        tp[j] = 0.0
-    for i in range(i0, i1):
-        c = loga[i] - f[i] * inv / tau
-        for k in range(w):
-            acc[k] = 0.0
-        for j0 in range(0, m, w):
-            j1 = min(m, j0 + w)
-            # slices: unit-stride loads (an offset index would compile to gathers)
-            gc = g[j0:j1]
-            Mc = M[i, j0:j1]
-            rb = rowbuf[j0:j1]
-            for k in range(j1 - j0):
-                e = fexp_lse((gc[k] - Mc[k]) * inv - c)
-                rb[k] = e
-                acc[k] += e
-        s = _pairwise_sum(acc, w)
-        if s >= _S_MIN and s <= _S_MAX:
-            lse = c + math.log(s)
-        else:
-            lse = _lse_row(M, i, g, inv, acc)
-            ok = False
-        r = math.exp(f[i] * inv + lse)
-        fn = tau * reg * (loga[i] - lse)
-        errs[i] = abs(r - a[i])
-        ds[i] = abs(fn - f[i])
-        f[i] = fn
-        if ok:
-            alpha = math.exp(fn * inv + c)
-            if alpha >= _A_MIN and alpha <= _A_MAX:
-                for j in range(m):
-                    tp[j] += rowbuf[j] * alpha
-            else:
-                ok = False
-    return ok
-
-
-@jit
-def _t_valid(t, ok, j):
-    return ok and t[j] >= _T_MIN and t[j] <= _T_MAX
-
-
-@jit
-def _fused_lse(g, inv, t, ok, lse):
-    """Column log-sum-exps from the fused sums ``t``; True if some are invalid."""
-    need = False
-    for j in range(g.shape[0]):
-        if _t_valid(t, ok, j):
-            lse[j] = math.log(t[j]) - g[j] * inv
-        else:
-            need = True
-    return need
-
-
-@jit
-def _fill_exact(t, ok, exact, lse):
-    for j in range(lse.shape[0]):
-        if not _t_valid(t, ok, j):
-            lse[j] = exact[j]
-
-
-@jit
-def _sum_max(errs, ds):
-    err = 0.0
-    dmax = 0.0
-    for i in range(errs.shape[0]):
-        err += errs[i]
-        dmax = max(dmax, ds[i])
-    return err, dmax
-
-
-@jit
-def _fused_rows(M, a, loga, f, g, reg, tau, errs, ds, t, tp, rowbuf, acc):
-    """All row blocks in order, ``t`` their column sums; returns validity."""
-    n, m = M.shape
-    ok = True
-    for j in range(m):
-        t[j] = 0.0
-    for i0 in range(0, n, _FUSED_ROWS):
-        if not _fused_block(M, a, loga, f, g, reg, tau, i0, min(n, i0 + _FUSED_ROWS), errs,
-                            ds, tp, rowbuf, acc):
-            ok = False
-        if ok:
-            for j in range(m):
-                t[j] += tp[j]
-    return ok
-
-
-@jit(parallel=True)
-def _fused_rows_par(M, a, loga, f, g, reg, tau, errs, ds, t, T):
-    n, m = M.shape
     nblocks = T.shape[0]
-    oks = np.empty(nblocks, dtype=np.bool_)
-    for blk in prange(nblocks):
-        i0 = blk * _FUSED_ROWS
-        rowbuf = np.empty(m)
-        acc = np.empty(_CHUNK)
-        oks[blk] = _fused_block(M, a, loga, f, g, reg, tau, i0, min(n, i0 + _FUSED_ROWS),
-                                errs, ds, T[blk], rowbuf, acc)
-    ok = True
-    for j in range(m):
-        t[j] = 0.0
-    for blk in range(nblocks):
-        if not oks[blk]:
-            ok = False
-        if ok:
-            Tb = T[blk]
+    nbuf = rowbufs.shape[0]
+    w = _lanes(m)
+    err = np.inf
+    df = 0.0
+    for it in range(max_iter):
+        for i in range(n):
+            f_old[i] = f[i]
+        for blk in prange(nblocks):
+            # the row updates of block blk and their partial column sums
+            # T[blk]; codes[blk]: 0 when T[blk] is valid, 1 when not, 2 when a
+            # row's shifted sum is out of range (the row is flagged with
+            # errs[i] = -1, f[i] left for the exact form)
+            tp = T[blk]
+            rowbuf = rowbufs[blk % nbuf]
+            acc = accs[blk % nbuf]
+            code = 0
             for j in range(m):
-                t[j] += Tb[j]
-    return ok
+                tp[j] = 0.0
+            for i in range(blk * _FUSED_ROWS, min(n, (blk + 1) * _FUSED_ROWS)):
+                c = loga[i] - f[i] * inv / tau_a
+                for k in range(w):
+                    acc[k] = 0.0
+                for j0 in range(0, m, w):
+                    j1 = min(m, j0 + w)
+                    # slices: unit-stride loads (an offset index would compile to gathers)
+                    gc = g[j0:j1]
+                    Mc = M[i, j0:j1]
+                    rb = rowbuf[j0:j1]
+                    for k in range(j1 - j0):
+                        e = fexp_lse((gc[k] - Mc[k]) * inv - c)
+                        rb[k] = e
+                        acc[k] += e
+                s = _pairwise_sum(acc, w)
+                if not (s >= _S_MIN and s <= _S_MAX):
+                    errs[i] = -1.0
+                    code = 2
+                    continue
+                lse_i = c + math.log(s)
+                r = math.exp(f[i] * inv + lse_i)
+                fn = tau_a * reg * (loga[i] - lse_i)
+                errs[i] = abs(r - a[i])
+                ds[i] = abs(fn - f[i])
+                f[i] = fn
+                if code == 0:
+                    alpha = math.exp(fn * inv + c)
+                    if alpha >= _A_MIN and alpha <= _A_MAX:
+                        for j in range(m):
+                            tp[j] += rowbuf[j] * alpha
+                    else:
+                        code = 1
+            codes[blk] = code
+        ok = True
+        for blk in range(nblocks):
+            if codes[blk] == 2:
+                return it, err, df, 2
+            if codes[blk] != 0:
+                ok = False
+        err, df = _sum_max(errs, ds, a, crit)
+        if crit != 1 and err < tol:
+            # the plan before this row update met the tolerance: keep it
+            for i in range(n):
+                f[i] = f_old[i]
+            return it, err, df, 0
+        need = not ok
+        if ok:
+            for j in range(m):
+                t[j] = 0.0
+            for blk in range(nblocks):
+                Tb = T[blk]
+                for j in range(m):
+                    t[j] += Tb[j]
+            for j in range(m):
+                if t[j] >= _T_MIN and t[j] <= _T_MAX:
+                    lse[j] = math.log(t[j]) - g[j] * inv
+                else:
+                    need = True
+        if need:
+            return it, err, df, 2
+        _, dg = _col_finish(b, logb, g, reg, tau_b, lse)
+        if crit == 1:
+            ch = max(df, dg) / reg
+            if ch < tol:
+                return it + 1, ch, df, 0
+    return max_iter, err, df, 1
 
 
-@jit
+def _log_loop(parallel, M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit):
+    n, m = M.shape
+    nblocks = max(1, (n + _FUSED_ROWS - 1) // _FUSED_ROWS)
+    nbuf = nblocks if parallel else 1
+    loop = fused_loop.parallel if parallel else fused_loop.serial
+    rows = rows_step.parallel if parallel else rows_step.serial
+    cols = cols_step.parallel if parallel else cols_step.serial
+    f_old, errs, ds = np.empty(n), np.empty(n), np.empty(n)
+    T = np.empty((nblocks, m))
+    rowbufs, accs = np.empty((nbuf, m)), np.empty((nbuf, _CHUNK))
+    codes = np.empty(nblocks, dtype=np.int64)
+    t, lse = np.empty(m), np.empty(m)
+    total, err = 0, np.inf
+    while total < max_iter:
+        it, err, df, status = loop(
+            M,
+            a,
+            b,
+            loga,
+            logb,
+            f,
+            g,
+            reg,
+            tau_a,
+            tau_b,
+            max_iter - total,
+            tol,
+            crit,
+            f_old,
+            errs,
+            ds,
+            T,
+            rowbufs,
+            accs,
+            codes,
+            t,
+            lse,
+        )
+        total += it
+        if status != 2:
+            return total, err, status == 0
+        # iteration `total` needs exact sums: finish it here
+        if (codes == 2).any():
+            err, df = _rows_step(rows, M, a, loga, f, g, reg, tau_a, crit, True, errs, ds)
+            if crit != 1 and err < tol:
+                f[:] = f_old
+                return total, err, True
+        ok = not codes.any()
+        _, dg = _cols_step(cols, M, b, logb, f, g, reg, tau_b, t, ok, lse)
+        total += 1
+        if crit == 1:
+            ch = max(df, dg) / reg
+            if ch < tol:
+                return total, ch, True
+    return max_iter, err, False
+
+
 def log_loop(M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit):
     """Run log-domain Sinkhorn iterations until the criterion is below ``tol``.
 
     ``crit`` 0: L1 row-marginal error measured at the start of an iteration
     (the columns are exact after the previous one); 1: largest potential
-    change of an iteration divided by ``reg``. Returns ``(n_iter, err, done)``.
-    Each iteration is the row update then the column update, in one pass
-    over ``M`` and one exponential per entry where the shifted sums are
-    valid (see ``_FUSED_ROWS``).
+    change of an iteration divided by ``reg``; 2: as 0 with the largest
+    relative row error ``max_i |r_i - a_i| / a_i`` (matrix scaling). Returns
+    ``(n_iter, err, done)``. Each iteration is the row update then the column
+    update, in one pass over ``M`` and one exponential per entry where the
+    shifted sums are valid (``fused_loop``); the rare iterations that need an
+    exact log-sum-exp finish with ``rows_step`` / ``cols_step``. Serial
+    kernels; :func:`log_loop_par` gives the same bits on the parallel ones.
     """
-    n, m = M.shape
-    inv = 1.0 / reg
-    f_old = np.empty_like(f)
-    errs = np.empty(n)
-    ds = np.empty(n)
-    t = np.empty(m)
-    tp = np.empty(m)
-    rowbuf = np.empty(m)
-    acc = np.empty(_CHUNK)
-    lse = np.empty(m)
-    exact = np.empty(m)
-    err = np.inf
-    for it in range(max_iter):
-        f_old[:] = f
-        ok = _fused_rows(M, a, loga, f, g, reg, tau_a, errs, ds, t, tp, rowbuf, acc)
-        err, df = _sum_max(errs, ds)
-        if crit == 0 and err < tol:
-            # the plan before this row update met the tolerance: keep it
-            f[:] = f_old
-            return it, err, True
-        if _fused_lse(g, inv, t, ok, lse):
-            _cols_lse(M, logb, f, g, inv, tau_b, exact)
-            _fill_exact(t, ok, exact, lse)
-        _, dg = _col_finish(b, logb, g, reg, tau_b, lse)
-        if crit == 1:
-            ch = max(df, dg) / reg
-            if ch < tol:
-                return it + 1, ch, True
-    return max_iter, err, False
+    return _log_loop(False, M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit)
 
 
-@jit
 def log_loop_par(M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit):
-    n, m = M.shape
-    inv = 1.0 / reg
-    f_old = np.empty_like(f)
-    errs = np.empty(n)
-    ds = np.empty(n)
-    t = np.empty(m)
-    T = np.empty(((n + _FUSED_ROWS - 1) // _FUSED_ROWS, m))
-    lse = np.empty(m)
-    exact = np.empty(m)
-    err = np.inf
-    for it in range(max_iter):
-        f_old[:] = f
-        ok = _fused_rows_par(M, a, loga, f, g, reg, tau_a, errs, ds, t, T)
-        err, df = _sum_max(errs, ds)
-        if crit == 0 and err < tol:
-            f[:] = f_old
-            return it, err, True
-        if _fused_lse(g, inv, t, ok, lse):
-            _cols_lse_par(M, logb, f, g, inv, tau_b, exact)
-            _fill_exact(t, ok, exact, lse)
-        _, dg = _col_finish(b, logb, g, reg, tau_b, lse)
-        if crit == 1:
-            ch = max(df, dg) / reg
-            if ch < tol:
-                return it + 1, ch, True
-    return max_iter, err, False
+    """:func:`log_loop` on the parallel twins (same results)."""
+    return _log_loop(True, M, a, b, loga, logb, f, g, reg, tau_a, tau_b, max_iter, tol, crit)
 
 
 # ----------------------------------------------------------- plan and kernel
 
 
-@jit
-def _kernel_row(M, f, g, reg, K, i):
-    inv = 1.0 / reg
-    fi = f[i]
-    Mr = M[i]
-    Kr = K[i]
-    for j in range(M.shape[1]):
-        Kr[j] = fexp((fi + g[j] - Mr[j]) * inv)
-
-
-@jit
+@twin
 def gibbs(M, f, g, reg, K):
     """``K[i, j] = exp((f[i] + g[j] - M[i, j]) / reg)`` (the plan of f, g)."""
-    for i in range(M.shape[0]):
-        _kernel_row(M, f, g, reg, K, i)
-
-
-@jit(parallel=True)
-def gibbs_par(M, f, g, reg, K):
+    inv = 1.0 / reg
     for i in prange(M.shape[0]):
-        _kernel_row(M, f, g, reg, K, i)
-
-
-# ------------------------------------------------- stabilised scaling domain
-
-
-@jit
-def _kv_row(K, v, i):
-    """Row ``i`` of ``K v`` on four accumulators (independent add chains)."""
-    m = K.shape[1]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    j = 0
-    while j + 4 <= m:
-        s0 += K[i, j] * v[j]
-        s1 += K[i, j + 1] * v[j + 1]
-        s2 += K[i, j + 2] * v[j + 2]
-        s3 += K[i, j + 3] * v[j + 3]
-        j += 4
-    while j < m:
-        s0 += K[i, j] * v[j]
-        j += 1
-    return (s0 + s1) + (s2 + s3)
-
-
-@jit
-def _ktu_block(K, u, out, j0, j1):
-    for j in range(j0, j1):
-        out[j] = 0.0
-    for i in range(K.shape[0]):
-        ui = u[i]
-        for j in range(j0, j1):
-            out[j] += K[i, j] * ui
-
-
-@jit
-def kv(K, v, out):
-    for i in range(K.shape[0]):
-        out[i] = _kv_row(K, v, i)
-
-
-@jit(parallel=True)
-def kv_par(K, v, out):
-    for i in prange(K.shape[0]):
-        out[i] = _kv_row(K, v, i)
-
-
-@jit
-def ktu(K, u, out):
-    _ktu_block(K, u, out, 0, K.shape[1])
-
-
-@jit(parallel=True)
-def ktu_par(K, u, out):
-    m = K.shape[1]
-    nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
-    for blk in prange(nblocks):
-        j0 = blk * _COL_BLOCK
-        _ktu_block(K, u, out, j0, min(m, j0 + _COL_BLOCK))
-
-
-@jit
-def _scale(w, s, tau, new):
-    """new = (w / s) ** tau; return (ok, max |new/old - 1| later), checks s > 0."""
-    ok = True
-    for k in range(w.shape[0]):
-        sk = s[k]
-        if not (sk > 0.0) or not (sk < np.inf):
-            ok = False
-            break
-        if tau == 1.0:
-            new[k] = w[k] / sk
-        else:
-            new[k] = (w[k] / sk) ** tau
-        if not (new[k] > 0.0) or not (new[k] < np.inf):
-            ok = False
-            break
-    return ok
-
-
-@jit
-def scaling_loop(K, a, b, wa, wb, u, v, tau_a, tau_b, max_iter, tol, crit, bound, parallel):
-    """Sinkhorn-Knopp iterations on the kernel ``K`` with scalings ``u``, ``v``.
-
-    The plan is ``u[i] K[i, j] v[j]``. Stops when the criterion (as in
-    :func:`log_loop`) is below ``tol``, after ``max_iter`` iterations, when a
-    scaling leaves ``[1 / bound, bound]`` (the caller absorbs it into the
-    potentials and rebuilds ``K``), or when a kernel sum is zero or infinite
-    (``u``, ``v`` are then left at their last valid values). The updates are
-    ``u = (wa / K v) ** tau_a``, ``v = (wb / K^T u) ** tau_b``: with potentials
-    ``f`` folded into ``K``, the unbalanced update needs
-    ``wa = a * exp((1 - 1 / tau_a) * f / reg)`` (``wa = a`` when balanced).
-    Returns ``(n_iter, err, status)`` with status 0 converged, 1 ``max_iter``,
-    2 absorb, 3 numerical failure.
-    """
-    n, m = K.shape
-    s_r = np.empty(n)
-    s_c = np.empty(m)
-    un = np.empty(n)
-    vn = np.empty(m)
-    err = np.inf
-    lo = 1.0 / bound
-    for it in range(max_iter):
-        if parallel:
-            kv_par(K, v, s_r)
-        else:
-            kv(K, v, s_r)
-        err = 0.0
-        for i in range(n):
-            err += abs(u[i] * s_r[i] - a[i])
-        if crit == 0 and err < tol:
-            return it, err, 0
-        if not _scale(wa, s_r, tau_a, un):
-            return it, err, 3
-        if parallel:
-            ktu_par(K, un, s_c)
-        else:
-            ktu(K, un, s_c)
-        if not _scale(wb, s_c, tau_b, vn):
-            return it, err, 3
-        ch = 0.0
-        big = False
-        for i in range(n):
-            d = abs(math.log(un[i] / u[i]))
-            ch = max(ch, d)
-            u[i] = un[i]
-            if un[i] > bound or un[i] < lo:
-                big = True
-        for j in range(m):
-            d = abs(math.log(vn[j] / v[j]))
-            ch = max(ch, d)
-            v[j] = vn[j]
-            if vn[j] > bound or vn[j] < lo:
-                big = True
-        if crit == 1 and ch < tol:
-            return it + 1, ch, 0
-        if big:
-            return it + 1, err, 2
-    return max_iter, err, 1
+        fi = f[i]
+        Mr = M[i]
+        Kr = K[i]
+        for j in range(M.shape[1]):
+            Kr[j] = fexp((fi + g[j] - Mr[j]) * inv)

@@ -33,7 +33,8 @@ import math
 
 import numpy as np
 
-from ._sinkhorn import _scaling_solve
+from ..utils._numba import blas_threads
+from ._entropic import one_log_iteration, scaling_solve
 
 # SNS: iterations over which the warm-up measures Sinkhorn's rate, and the cost
 # of a Newton step in scaling iterations (a plan evaluation and a sparse solve).
@@ -85,20 +86,6 @@ def _sinkhorn_kernels():
     return _sinkhorn_kernels
 
 
-_CONTROLLER = []
-
-
-def _blas_limit():
-    """One BLAS thread for the dense factorisation: results then do not depend
-    on the thread count, and no oversubscription next to numba's threads
-    (which made it many times slower); one controller per process."""
-    from threadpoolctl import ThreadpoolController
-
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
 def _grounded_cholesky_solve(S, t):
     """Solve ``S x = t`` for a PSD ``S`` with the last unknown fixed at 0."""
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
@@ -148,68 +135,176 @@ def _direct_solve(K, r, c, idx, val, cnt, rhs):
     return np.concatenate([x, y])
 
 
-def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, verbose):
-    """Sinkhorn warm-up, then Newton steps with a sparsified Hessian."""
-    K = _sns_kernels()
-    S = _sinkhorn_kernels()
-    ns, ms = pb.M.shape
-    k = max(1, min(ms, n_keep))
-    P = np.empty((ns, ms))
-    idx = np.zeros((ns, k), dtype=np.int32)
-    val = np.zeros((ns, k))
-    cnt = np.zeros(ns, dtype=np.int64)
-    r = np.empty(ns)
-    c = np.empty(ms)
-    gibbs = S.gibbs_par if parallel else S.gibbs
-    stats = K.plan_stats_par if parallel else K.plan_stats
-    cols = K.col_sums_par if parallel else K.col_sums
-    mass = float(pb.a.sum())
+class _State:
+    """The Newton iterate: the plan of (f, g), its marginals and kept entries."""
 
-    def evaluate(f, g):
+    def __init__(self, pb, reg, n_keep):
+        self.pb, self.reg = pb, reg
+        ns, ms = pb.M.shape
+        self.k = max(1, min(ms, n_keep))
+        self.P = np.empty((ns, ms))
+        self.idx = np.zeros((ns, self.k), dtype=np.int32)
+        self.val = np.zeros((ns, self.k))
+        self.cnt = np.zeros(ns, dtype=np.int64)
+        self.r = np.empty(ns)
+        self.c = np.empty(ms)
+        K = _sns_kernels()
+        self._gibbs = pb.kernel(_sinkhorn_kernels().gibbs)
+        self._stats = pb.kernel(K.plan_stats)
+        self._cols = pb.kernel(K.col_sums)
+        self.mass = pb.mass
+        self.F = self.err = np.nan
+
+    def evaluate(self, f, g):
         """Plan of (f, g), its exact marginals r, c and kept entries; F and the error."""
-        gibbs(pb.M, f, g, reg, P)
-        stats(P, k, _REL_KEEP, idx, val, cnt, r)
-        cols(P, c)
-        F = float(pb.a @ f + pb.b @ g - reg * r.sum())
-        err = float(np.abs(pb.a - r).sum() + np.abs(pb.b - c).sum())
+        pb = self.pb
+        self._gibbs(pb.M, f, g, self.reg, self.P)
+        self._stats(self.P, self.k, _REL_KEEP, self.idx, self.val, self.cnt, self.r)
+        self._cols(self.P, self.c)
+        F = float(pb.a @ f + pb.b @ g - self.reg * self.r.sum())
+        err = float(np.abs(pb.a - self.r).sum() + np.abs(pb.b - self.c).sum())
         return F, err
 
-    # warm-up; its last _RATE_ITERS iterations measure Sinkhorn's linear rate
+    def refresh(self):
+        self.F, self.err = self.evaluate(self.pb.f, self.pb.g)
+
+    def widen(self, full_step, prev2, verbose):
+        """Double the kept entries per row when the truncated rows miss mass."""
+        ms = self.pb.M.shape[1]
+        err = self.err
+        stalled = full_step and prev2 is not None and err * _GROW > prev2
+        if self.k >= ms or not (stalled or np.any(self.cnt == self.k)):
+            return
+        tiny = np.finfo(np.float64).tiny
+        kept = np.arange(self.k)[None, :] < self.cnt[:, None]
+        dropped = 1.0 - (np.where(kept, self.val, 0.0).sum(axis=1) / np.maximum(self.r, tiny)).min()
+        if dropped > _DROPPED_FAR or (dropped > _DROPPED and stalled):
+            ns = self.pb.M.shape[0]
+            self.k = min(ms, 2 * self.k)
+            self.idx = np.zeros((ns, self.k), dtype=np.int32)
+            self.val = np.zeros((ns, self.k))
+            self._stats(self.P, self.k, _REL_KEEP, self.idx, self.val, self.cnt, self.r)
+            if verbose > 1:
+                print(f"sns: now keeping up to {self.k} entries per row")
+
+
+def _warm_up(st, pb, reg, max_iter, tol, n_warmup):
+    """Sinkhorn iterations; returns (n_iter, done, Sinkhorn's measured rate).
+
+    The last ``_RATE_ITERS`` measure Sinkhorn's linear rate; when that rate
+    reaches ``tol`` within a few Newton steps' cost, Sinkhorn continues (for
+    twice its predicted count at most).
+    """
     warm = min(max(n_warmup, _RATE_ITERS), max_iter)
     first = max(0, warm - _RATE_ITERS)
-    total, done = _scaling_solve(pb, reg, 1.0, 1.0, first, tol, 0, parallel) if first else (0, False)
+    total, done = scaling_solve(pb, reg, 1.0, 1.0, first, tol, 0) if first else (0, False)
     if done:
-        return total, True
-    _, err_a = evaluate(pb.f, pb.g)
-    it, done = _scaling_solve(pb, reg, 1.0, 1.0, warm - first, tol, 0, parallel)
+        return total, True, 1.0
+    _, err_a = st.evaluate(pb.f, pb.g)
+    it, done = scaling_solve(pb, reg, 1.0, 1.0, warm - first, tol, 0)
     total += it
     if done:
-        return total, True
-    F, err = evaluate(pb.f, pb.g)
-    # a Newton step costs about _NEWTON_COST scaling iterations: worth it only
-    # while it reduces the error more than that many Sinkhorn iterations would
+        return total, True, 1.0
+    st.refresh()
+    err = st.err
     sk_rate = min(1.0, (err / err_a) ** (1.0 / it)) if err_a > 0 and it > 0 else 1.0
-    worth = sk_rate ** _NEWTON_COST
     if tol > 0 and 0.0 < sk_rate < 1.0 and err > 0:
         predicted = math.log(tol / err) / math.log(sk_rate)
         if predicted <= _SK_ENOUGH:
-            # Sinkhorn's measured rate reaches tol within a few Newton steps'
-            # cost; if its rate slows down, the Newton steps take over
+            # if Sinkhorn's rate slows down, the Newton steps take over
             budget = min(max_iter - total, 2 * int(predicted) + 1)
-            it, done = _scaling_solve(pb, reg, 1.0, 1.0, budget, tol, 0, parallel)
+            it, done = scaling_solve(pb, reg, 1.0, 1.0, budget, tol, 0)
             total += it
             if done:
-                return total, True
-            F, err = evaluate(pb.f, pb.g)
-    row_step = S.log_row_step_par if parallel else S.log_row_step
-    col_step = S.log_col_step_par if parallel else S.log_col_step
+                return total, True, sk_rate
+            st.refresh()
+    return total, False, sk_rate
+
+
+def _newton_direction(st, reg, mu, direct, cg_max_iter, verbose):
+    """The (damped) sparsified Newton step; returns (step, direct solves from now on)."""
+    K = _sns_kernels()
+    pb = st.pb
     tiny = np.finfo(np.float64).tiny
+    rhs = reg * np.concatenate([pb.a - st.r, pb.b - st.c])
+    # Levenberg-Marquardt damping mu (relative to the diagonal): large far
+    # from the solution, where full Newton steps overshoot, zero near it
+    rs = np.maximum(st.r, tiny) * (1.0 + mu)
+    cs = np.maximum(st.c, tiny) * (1.0 + mu)
+    if not direct:
+        rtol = max(_CG_FLOOR, min(_CG_FORCING, st.err / st.mass))
+        d, n_cg, rel = K.sparse_cg(rs, cs, st.idx, st.val, st.cnt, rhs, cg_max_iter, rtol)
+        if verbose > 1:
+            print(
+                f"sns: CG {n_cg} iterations, relative residual {rel:.1e}, "
+                f"{int(st.cnt.sum())} entries kept"
+            )
+        if rel <= _CG_STALL:
+            return d, False
+        # CG stalls on an ill-conditioned system: solve directly
+        if verbose:
+            print(f"sns: CG stalled (relative residual {rel:.1e}); direct solves")
+    with blas_threads(1):
+        # one BLAS thread: results do not depend on the thread count, and no
+        # oversubscription next to numba's threads
+        d = _direct_solve(K, rs, cs, st.idx, st.val, st.cnt, rhs)
+    return d, True
+
+
+def _line_search(st, d, reg):
+    """Backtracking (Armijo) along ``d``; returns (accepted, step length)."""
+    pb = st.pb
+    ns = pb.M.shape[0]
+    df, dg = d[:ns], d[ns:]
+    gf, gg = pb.a - st.r, pb.b - st.c
+    slope = gf @ df + gg @ dg
+    if not (slope > 0 and np.isfinite(slope) and np.isfinite(d).all()):
+        return False, 0.0
+    alpha = min(1.0, _MAX_EXP * reg / (np.abs(df).max() + np.abs(dg).max()))
+    f0, g0, F, err = pb.f, pb.g, st.F, st.err
+    # the rounding of F: below it only the marginal error can judge a step
+    F_tol = 64 * np.finfo(np.float64).eps * (abs(F) + reg * float(st.r.sum()))
+    for _ in range(_MAX_HALVINGS):
+        ft = f0 + alpha * df
+        gt = g0 + alpha * dg
+        Ft, err_t = st.evaluate(ft, gt)
+        if np.isfinite(Ft) and (
+            Ft >= F + _ARMIJO * alpha * slope
+            or (Ft >= F - F_tol and err_t <= (1.0 - 0.5 * alpha) * err)
+        ):
+            pb.f, pb.g, st.F, st.err = ft, gt, Ft, err_t
+            return True, alpha
+        alpha *= 0.5
+    return False, 0.0
+
+
+def _next_damping(mu, accepted, alpha):
+    if accepted and alpha == 1.0:
+        return mu / _MU_FACTOR if mu > _MU_MIN else 0.0
+    if accepted and alpha >= 0.1:
+        return max(mu * 2.0, _MU_MIN)
+    return max(mu * _MU_FACTOR**2, _MU_MIN * 1e3)
+
+
+def sns_solve(pb, reg, max_iter, tol, n_warmup, n_keep, cg_max_iter, verbose):
+    """Sinkhorn warm-up, then Newton steps with a sparsified Hessian.
+
+    ``tol`` is absolute (the L1 marginal error). Returns ``(n_iter, done)``.
+    """
+    st = _State(pb, reg, n_keep)
+    total, done, sk_rate = _warm_up(st, pb, reg, max_iter, tol, n_warmup)
+    if done:
+        return total, True
+    # a Newton step costs about _NEWTON_COST scaling iterations: worth it only
+    # while it reduces the error more than that many Sinkhorn iterations would
+    worth = sk_rate**_NEWTON_COST
     mu = _MU_START
     prev_err = prev2 = None
     slow = damped = 0
     full_step = True
     direct = False
     while total < max_iter:
+        err = st.err
         if verbose:
             print(f"sns: iteration {total}, marginal error {err:.3e}")
         if err < tol:
@@ -222,82 +317,31 @@ def sns_solve(pb, reg, max_iter, tol, parallel, n_warmup, n_keep, cg_max_iter, v
             damped = 0 if full_step else damped + 1
         else:
             slow = damped = 0
-        if ((slow >= 3 and err < _SLOW_CHECK * mass) or slow >= _PATIENCE
-                or damped >= 3 * _PATIENCE):
+        if (
+            (slow >= 3 and err < _SLOW_CHECK * st.mass)
+            or slow >= _PATIENCE
+            or damped >= 3 * _PATIENCE
+        ):
             # the sparsified Newton steps converge slower than plain Sinkhorn
             # (a dense plan, large reg): finish with Sinkhorn iterations
-            it, done = _scaling_solve(pb, reg, 1.0, 1.0, max_iter - total, tol, 0, parallel)
+            it, done = scaling_solve(pb, reg, 1.0, 1.0, max_iter - total, tol, 0)
             return total + it, done
         prev_err = err
-        gf = pb.a - r
-        gg = pb.b - c
-        if k < ms and (full_step and prev2 is not None and err * _GROW > prev2
-                       or np.any(cnt == k)):
-            kept = np.arange(k)[None, :] < cnt[:, None]
-            dropped = 1.0 - (np.where(kept, val, 0.0).sum(axis=1) / np.maximum(r, tiny)).min()
-            if dropped > _DROPPED_FAR or (dropped > _DROPPED and full_step and prev2 is not None
-                                          and err * _GROW > prev2):
-                # the truncated rows miss mass that the Newton step needs
-                k = min(ms, 2 * k)
-                idx = np.zeros((ns, k), dtype=np.int32)
-                val = np.zeros((ns, k))
-                stats(P, k, _REL_KEEP, idx, val, cnt, r)
-                if verbose > 1:
-                    print(f"sns: now keeping up to {k} entries per row")
+        st.widen(full_step, prev2, verbose)
         prev2 = err
-        rhs = reg * np.concatenate([gf, gg])
-        # Levenberg-Marquardt damping mu (relative to the diagonal): large far
-        # from the solution, where full Newton steps overshoot, zero near it
-        rs = np.maximum(r, tiny) * (1.0 + mu)
-        cs = np.maximum(c, tiny) * (1.0 + mu)
-        d = None
-        if not direct:
-            rtol = max(_CG_FLOOR, min(_CG_FORCING, err / mass))
-            d, n_cg, rel = K.sparse_cg(rs, cs, idx, val, cnt, rhs, cg_max_iter, rtol)
-            if verbose > 1:
-                print(f"sns: CG {n_cg} iterations, relative residual {rel:.1e}, "
-                      f"{int(cnt.sum())} entries kept")
-            if not rel <= _CG_STALL:
-                # CG stalls on an ill-conditioned system: solve directly
-                direct = True
-                if verbose:
-                    print(f"sns: CG stalled (relative residual {rel:.1e}); direct solves")
-        if direct:
-            with _blas_limit():
-                d = _direct_solve(K, rs, cs, idx, val, cnt, rhs)
-        df, dg = d[:ns], d[ns:]
-        slope = gf @ df + gg @ dg
-        accepted, alpha = False, 0.0
-        if slope > 0 and np.isfinite(slope) and np.isfinite(d).all():
-            alpha = min(1.0, _MAX_EXP * reg / (np.abs(df).max() + np.abs(dg).max()))
-            f0, g0 = pb.f, pb.g
-            # the rounding of F: below it only the marginal error can judge a step
-            F_tol = 64 * np.finfo(np.float64).eps * (abs(F) + reg * float(r.sum()))
-            for _ in range(_MAX_HALVINGS):
-                ft = f0 + alpha * df
-                gt = g0 + alpha * dg
-                Ft, err_t = evaluate(ft, gt)
-                if np.isfinite(Ft):
-                    accepted = Ft >= F + _ARMIJO * alpha * slope or (
-                        Ft >= F - F_tol and err_t <= (1.0 - 0.5 * alpha) * err)
-                if accepted:
-                    pb.f, pb.g, F, err = ft, gt, Ft, err_t
-                    full_step = alpha == 1.0 and mu == 0.0
-                    break
-                alpha *= 0.5
-        if accepted and alpha == 1.0:
-            mu = mu / _MU_FACTOR if mu > _MU_MIN else 0.0
-        elif accepted and alpha >= 0.1:
-            mu = max(mu * 2.0, _MU_MIN)
-        else:
-            mu = max(mu * _MU_FACTOR ** 2, _MU_MIN * 1e3)
+        d, direct = _newton_direction(st, reg, mu, direct, cg_max_iter, verbose)
+        accepted, alpha = _line_search(st, d, reg)
+        if accepted:
+            full_step = alpha == 1.0 and mu == 0.0
+        mu = _next_damping(mu, accepted, alpha)
         if verbose > 1:
-            print(f"sns: step {'accepted' if accepted else 'rejected'}, alpha {alpha:.2e}, "
-                  f"next damping {mu:.1e}")
+            print(
+                f"sns: step {'accepted' if accepted else 'rejected'}, alpha {alpha:.2e}, "
+                f"next damping {mu:.1e}"
+            )
         if not accepted:
             # no ascent along the Newton direction: one Sinkhorn iteration instead
-            row_step(pb.M, pb.a, pb.loga, pb.f, pb.g, reg, 1.0)
-            col_step(pb.M, pb.b, pb.logb, pb.f, pb.g, reg, 1.0)
-            F, err = evaluate(pb.f, pb.g)
+            one_log_iteration(pb, reg)
+            st.refresh()
             full_step = True
-    return total, bool(err < tol)
+    return total, bool(st.err < tol)

@@ -6,9 +6,9 @@ cost units (the plan is ``exp((f_i + g_j - M_ij) / reg)``), every other array
 is float64 (indices integers) and contiguous, sums are accumulated in float64.
 The sparsified plan is held as ``idx``, ``val`` of shape ``(n, k)``: the
 largest entries of every row (in no particular order), the first ``cnt[i]`` of them
-valid. ``*_par`` kernels run ``prange`` over rows (or blocks of
-columns), each output entry summed in the same order as in the serial twin,
-so results do not depend on the thread count.
+valid. The ``.parallel`` variants of the twins run ``prange`` over rows (or
+blocks of columns), each output entry summed in the same order as in the
+serial variant, so results do not depend on the thread count.
 """
 
 import math
@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import prange
 
-from ..utils._numba import jit
+from ..utils._numba import jit, twin
 
 _COL_BLOCK = 256
 
@@ -96,15 +96,9 @@ def _row_stats(P, i, k, rho, idx, val, cnt):
     return (s0 + s1) + (s2 + s3)
 
 
-@jit
+@twin
 def plan_stats(P, k, rho, idx, val, cnt, rows):
     """Row sums ``rows`` of the plan ``P`` and its kept entries per row."""
-    for i in range(P.shape[0]):
-        rows[i] = _row_stats(P, i, k, rho, idx, val, cnt)
-
-
-@jit(parallel=True)
-def plan_stats_par(P, k, rho, idx, val, cnt, rows):
     for i in prange(P.shape[0]):
         rows[i] = _row_stats(P, i, k, rho, idx, val, cnt)
 
@@ -118,14 +112,9 @@ def _col_block(P, out, j0, j1):
             out[j] += P[i, j]
 
 
-@jit
+@twin
 def col_sums(P, out):
-    """Column sums of ``P`` (rows added in order)."""
-    _col_block(P, out, 0, P.shape[1])
-
-
-@jit(parallel=True)
-def col_sums_par(P, out):
+    """Column sums of ``P``, by blocks of ``_COL_BLOCK`` columns (rows added in order)."""
     m = P.shape[1]
     nblocks = (m + _COL_BLOCK - 1) // _COL_BLOCK
     for blk in prange(nblocks):
@@ -200,7 +189,7 @@ def sparse_cg(r, c, idx, val, cnt, rhs, max_iter, rtol):
     Hp = np.empty(N)
     it = 0
     rel = 1.0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         _sparse_hess_mv(r, c, idx, val, cnt, p[:n], p[n:], Hp)
         pHp = 0.0
         for q in range(N):

@@ -27,8 +27,7 @@ __all__ = ["sparsity_constrained_ot"]
     },
     prefer_skip_nested_validation=True,
 )
-def sparsity_constrained_ot(a, b, M, reg, max_nnz, *, max_iter=500, tol=1e-9,
-                            sparse_plan=False):
+def sparsity_constrained_ot(a, b, M, reg, max_nnz, *, max_iter=500, tol=1e-9, sparse_plan=False):
     r"""Quadratically regularised OT with at most ``max_nnz`` nonzeros per column.
 
     Solves :math:`\min_{T \in U(a, b)} \langle T, M\rangle + \frac{\gamma}{2}
@@ -107,8 +106,9 @@ def sparsity_constrained_ot(a, b, M, reg, max_nnz, *, max_iter=500, tol=1e-9,
         obj, grad = K.semi_dual(MT, alpha, a, bs, reg, k, idx, G)
         return -obj, -grad
 
-    opt = minimize(fun, np.zeros(n), jac=True, method="L-BFGS-B", tol=tol,
-                   options={"maxiter": max_iter})
+    opt = minimize(
+        fun, np.zeros(n), jac=True, method="L-BFGS-B", tol=tol, options={"maxiter": max_iter}
+    )
     alpha = opt.x
     K.semi_dual(MT, alpha, a, bs, reg, k, idx, G)
     vals = (G * bs[:, None]).ravel()
@@ -130,5 +130,4 @@ def sparsity_constrained_ot(a, b, M, reg, max_nnz, *, max_iter=500, tol=1e-9,
             ConvergenceWarning,
             stacklevel=2,
         )
-    return OTResult(P if sparse_plan else P.toarray(), cost, alpha, g, int(opt.nit), converged,
-                    err)
+    return OTResult(P if sparse_plan else P.toarray(), cost, alpha, g, int(opt.nit), converged, err)

@@ -71,9 +71,7 @@ def check_masses(w, size, name):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}.")
     arr = arr.astype(np.float64)
     if arr.ndim != 1 or arr.shape[0] != size:
-        raise ValueError(
-            f"{name} must have shape ({size},) to match M, got shape {arr.shape}."
-        )
+        raise ValueError(f"{name} must have shape ({size},) to match M, got shape {arr.shape}.")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     if (arr < 0).any():
@@ -175,8 +173,10 @@ def support(a, b):
 
 
 def restrict(M, ia, ib):
-    check_memory(ia.shape[0] * ib.shape[0] * M.itemsize,
-                 f"a {ia.shape[0]} x {ib.shape[0]} copy of the cost on the support")
+    check_memory(
+        ia.shape[0] * ib.shape[0] * M.itemsize,
+        f"a {ia.shape[0]} x {ib.shape[0]} copy of the cost on the support",
+    )
     return np.ascontiguousarray(M[np.ix_(ia, ib)])
 
 
@@ -204,5 +204,6 @@ def plan_cost(P, M):
     if sparse.issparse(P):
         P = P.tocoo()
         return float(np.dot(P.data, M[P.row, P.col]))
-    return float(np.vdot(P, M.astype(np.float64, copy=False)) if M.dtype != np.float64
-                 else np.vdot(P, M))
+    return float(
+        np.vdot(P, M.astype(np.float64, copy=False)) if M.dtype != np.float64 else np.vdot(P, M)
+    )

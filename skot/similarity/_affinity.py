@@ -16,32 +16,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._pairwise import pairwise_distances
 from ..utils._validation import check_memory
-from ._sinkhorn_normalize import _kernels, _normalize_kernel
+from ._sinkhorn_normalize import _normalize_kernel
 
 __all__ = ["SinkhornAffinity"]
 
 KERNELS = ("rbf", "precomputed")
-
-
-def _symmetrize_rounding(K):
-    """``(K + K.T) / 2`` when ``K`` is symmetric up to rounding, else ``K`` itself."""
-    from ..utils._matrix_kernels import SYMMETRY_RTOL, max_asymmetry
-
-    if K.shape[0] != K.shape[1]:
-        return K
-    if sparse.issparse(K):
-        diff = abs(K - K.T)
-        if diff.nnz == 0 or diff.max() == 0:
-            return K
-        gap, scale = diff.max(), abs(K).max()
-    else:
-        gap, scale = max_asymmetry(K)
-        if gap == 0:
-            return K
-        check_memory(2 * K.nbytes, f"a symmetrised copy of the {K.shape} kernel X")
-    if gap > SYMMETRY_RTOL * scale:
-        return K  # genuinely asymmetric: the normaliser explains the error
-    return ((K + K.T) * 0.5).astype(K.dtype, copy=False)
 
 
 def _sq_diameter_bound(X):
@@ -65,8 +44,26 @@ def _median_distance(D2, bound=0.0):
         return 0.0
     hi = npairs // 2
     lo = hi if npairs % 2 else hi - 1
-    a, b = _kernels().upper_order_stats(D2, lo, hi, 0.0, float(bound))
+    a, b = _upper_order_stats(D2, lo, hi, 0.0, float(bound))
     return 0.5 * (float(np.sqrt(a)) + float(np.sqrt(b)))
+
+
+def _upper_order_stats(D, k1, k2, lo=0.0, hi=0.0):
+    """The ``k1``-th and ``k2``-th smallest (0-based, ``k1 <= k2``) entries of the
+    strict upper triangle of square ``D``, exactly, without copying it.
+
+    ``lo < hi``: a range for the histogram (any range gives the exact result; a
+    tight one gives small bins); otherwise the range is scanned first.
+    """
+    from . import _affinity_kernels as k
+
+    if not hi > lo:
+        lo, hi = k.upper_range(D)
+        if not hi > lo:
+            return lo, lo
+    values, before = k.gather_rank_bins(D, k1, k2, lo, hi)
+    values.sort()
+    return values[k1 - before], values[k2 - before]
 
 
 def _median_of_squares(sq):
@@ -122,10 +119,12 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ``"rbf"``: Gaussian kernel of the rows of ``X``. ``"precomputed"``:
         ``X`` is a square, symmetric, non-negative kernel matrix (dense or
         sparse) at fit time, and the kernel values between new and training
-        points, of shape (n_new, n_train), at transform time. A kernel that
-        is symmetric up to rounding (``|K - K.T| <= 1e-10 max|K|``, as
-        ``sklearn.metrics.pairwise.rbf_kernel(X)`` gives) is symmetrised on a
-        copy; a more asymmetric one is refused.
+        points, of shape (n_new, n_train), at transform time. It goes through
+        the validation and solvers of :func:`sinkhorn_normalize` (identical
+        results): a kernel symmetric up to rounding (``|K - K.T| <= 1e-10
+        max|K|``, as ``sklearn.metrics.pairwise.rbf_kernel(X)`` gives) is
+        replaced by ``(K + K.T) / 2`` on a copy; a more asymmetric one is
+        refused.
     gamma : float, default=None
         Kernel coefficient. ``None`` sets ``gamma_ = 1 / (2 sigma²)`` with
         ``sigma`` the median distance between training points (of the
@@ -149,7 +148,8 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         the fixed point for a sparse one (where both take about the same
         time).
     tol : float, default=1e-10
-        Stop when every row sum of ``P`` is within ``tol`` of 1.
+        Stop when every row sum of ``P`` is within a relative ``tol`` of its
+        target 1 (the meaning of ``tol`` in :func:`sinkhorn_normalize`).
     max_iter : int, default=1000
         Maximum iterations of the scaling.
     n_jobs : int, default=None
@@ -222,8 +222,19 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "verbose": ["verbose"],
     }
 
-    def __init__(self, kernel="rbf", *, gamma=None, n_neighbors=None, zero_diagonal=False,
-                 method="auto", tol=1e-10, max_iter=1000, n_jobs=None, verbose=0):
+    def __init__(
+        self,
+        kernel="rbf",
+        *,
+        gamma=None,
+        n_neighbors=None,
+        zero_diagonal=False,
+        method="auto",
+        tol=1e-10,
+        max_iter=1000,
+        n_jobs=None,
+        verbose=0,
+    ):
         self.kernel = kernel
         self.gamma = gamma
         self.n_neighbors = n_neighbors
@@ -246,9 +257,11 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _dense_kernel(self, X):
         n = X.shape[0]
-        check_memory(n * n * X.dtype.itemsize,
-                     f"the {n} x {n} {X.dtype.name} kernel matrix",
-                     hint="Set n_neighbors for a sparse k-nearest-neighbour kernel.")
+        check_memory(
+            n * n * X.dtype.itemsize,
+            f"the {n} x {n} {X.dtype.name} kernel matrix",
+            hint="Set n_neighbors for a sparse k-nearest-neighbour kernel.",
+        )
         D2 = pairwise_distances(X, metric="sqeuclidean", n_jobs=self.n_jobs)
         bound = _sq_diameter_bound(X)
         if self.gamma is None:
@@ -271,8 +284,7 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         k = self.n_neighbors
         if k >= n:
             raise ValueError(
-                f"n_neighbors={k} must be smaller than the number of samples, "
-                f"n_samples={n}."
+                f"n_neighbors={k} must be smaller than the number of samples, n_samples={n}."
             )
         nn = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(X)
         A = nn.kneighbors_graph(None, mode="distance").tocsr()
@@ -313,23 +325,22 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             The fitted estimator.
         """
         precomputed = self.kernel == "precomputed"
-        X = validate_data(self, X, dtype=[np.float64, np.float32],
-                          accept_sparse="csr" if precomputed else False)
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], accept_sparse="csr" if precomputed else False
+        )
         if precomputed:
             if X.shape[0] != X.shape[1]:
                 raise ValueError(
-                    f"kernel='precomputed' needs a square kernel matrix X, got shape "
-                    f"{X.shape}."
+                    f"kernel='precomputed' needs a square kernel matrix X, got shape {X.shape}."
                 )
             if self.n_neighbors is not None:
                 raise ValueError(
                     "n_neighbors applies to kernel='rbf'; with kernel='precomputed' "
                     "pass a sparse kernel matrix instead."
                 )
-            K = _symmetrize_rounding(X)
-            if self.zero_diagonal and K is X:
-                K = X.copy()
+            K = X
             if self.zero_diagonal:
+                K = X.copy()
                 if sparse.issparse(K):
                     K = K.tolil()
                     K.setdiag(0)
@@ -344,12 +355,18 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             if self.zero_diagonal:
                 np.fill_diagonal(K, 0)
         own_dense = not precomputed and self.n_neighbors is None
-        res = _normalize_kernel(K, symmetric=True, tol=self.tol, max_iter=self.max_iter,
-                                method=self.method, n_jobs=self.n_jobs,
-                                verbose=self.verbose,
-                                name="X" if precomputed else "the kernel matrix",
-                                trusted_nzero=nzero if own_dense else None,
-                                inplace=own_dense)
+        res = _normalize_kernel(
+            K,
+            symmetric=True,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            method=self.method,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            name="X" if precomputed else "the kernel matrix",
+            trusted_nzero=nzero if own_dense else None,
+            inplace=own_dense,
+        )
         if not precomputed:
             self._X_fit = X
         self.gamma_ = gamma
@@ -402,8 +419,13 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """
         check_is_fitted(self)
         precomputed = self.kernel == "precomputed"
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False,
-                          accept_sparse="csr" if precomputed else False)
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            accept_sparse="csr" if precomputed else False,
+        )
         d = self.scaling_
         n_train = d.shape[0]
         if precomputed:
@@ -423,14 +445,16 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             data = np.exp(-self.gamma_ * np.asarray(dist, dtype=np.float64) ** 2)
             m = X.shape[0]
             k = ind.shape[1]
-            A = sparse.csr_matrix((data.ravel(), ind.ravel(), np.arange(0, m * k + 1, k)),
-                                  shape=(m, n_train))
+            A = sparse.csr_matrix(
+                (data.ravel(), ind.ravel(), np.arange(0, m * k + 1, k)), shape=(m, n_train)
+            )
             A.sort_indices()
             return self._normalize_sparse_rows(A, X.dtype)
         m = X.shape[0]
         check_memory(m * n_train * 8, f"the {m} x {n_train} affinity to the training data")
-        D2 = pairwise_distances(X, self._X_fit.astype(X.dtype, copy=False),
-                                metric="sqeuclidean", n_jobs=self.n_jobs)
+        D2 = pairwise_distances(
+            X, self._X_fit.astype(X.dtype, copy=False), metric="sqeuclidean", n_jobs=self.n_jobs
+        )
         K = _exp_neg(np.asarray(D2, dtype=np.float64), self.gamma_)
         return self._normalize_dense_rows(K, X.dtype)
 

@@ -3,7 +3,9 @@
 :func:`sinkhorn_normalize` is the function layer: it validates a dense or
 sparse non-negative matrix ``K`` (or its logarithm ``log_K``, also a batch),
 picks the iteration and returns a :class:`SinkhornNormalizeResult`. The
-numba kernels live in :mod:`skot.similarity._scaling`.
+iterations are those of skot.ot's entropic core, reached through its one
+internal entry point :class:`skot.ot._symmetric.MatrixScaling`; the support
+and existence checks live in :mod:`skot.similarity._support`.
 """
 
 import warnings
@@ -15,27 +17,14 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..ot._symmetric import MatrixScaling
 from ..utils._numba import numba_threads
-from ..utils._validation import check_memory
+from ..utils._validation import SYMMETRY_RTOL, check_memory, scan_matrix
+from ._support import check_total_support, marginals, needs_existence_check, warn_no_support
 
 __all__ = ["SinkhornNormalizeResult", "sinkhorn_normalize"]
 
 METHODS = ("auto", "fixed_point", "newton", "alternating")
-# Below these sizes a parallel kernel costs more than it saves.
-_PARALLEL_MIN_DENSE = 250_000
-_PARALLEL_MIN_NNZ = 200_000
-# Symmetric dense products read the upper triangle only, in this many row
-# blocks of equal area (fixed, so results do not depend on the thread count).
-_SYMV_MIN_N = 64
-_SYMV_BLOCKS = 16
-# Over-relaxation of the symmetric fixed point (see _fixed_point).
-_OMEGA = 2.0 / 3.0
-# Newton-CG: lowest factor by which one outer step may shrink a scaling entry.
-_NEWTON_ZMIN = 0.1
-# Newton-CG: fixed-point steps while the error exceeds this.
-_NEWTON_START = 1.0
-# Newton-CG: largest cancellation in the tracked K x accepted without a fresh product.
-_NEWTON_MAX_AMP = 1e3
 
 
 class SinkhornNormalizeResult(NamedTuple):
@@ -86,72 +75,6 @@ class SinkhornNormalizeResult(NamedTuple):
     col_support: np.ndarray
 
 
-def _kernels():
-    # Imported on first use: importing skot.similarity compiles nothing.
-    from . import _scaling
-
-    return _scaling
-
-
-# ------------------------------------------------------------- operators
-
-
-class _Operator:
-    """Products with ``K`` (and ``K.T``) through the numba kernels, counted."""
-
-    def __init__(self, K, n_threads, KT=None, symmetric=False):
-        self.K = K
-        self.KT = KT
-        self.sparse = sparse.issparse(K)
-        self.n_threads = n_threads
-        self.n_matvec = 0
-        self.symv = False
-        k = _kernels()
-        if self.sparse:
-            par = n_threads > 1 and K.nnz >= _PARALLEL_MIN_NNZ
-            self._mv = k.csr_matvec_par if par else k.csr_matvec
-        else:
-            par = n_threads > 1 and K.size >= _PARALLEL_MIN_DENSE
-            self._mv = k.dense_matvec_par if par else k.dense_matvec
-            self._rmv_par = par
-            if symmetric and K.shape[0] >= _SYMV_MIN_N:
-                # Upper triangle only; the blocks do not depend on n_threads.
-                n = K.shape[0]
-                area = np.cumsum(np.arange(n, 0, -1, dtype=np.float64))
-                cuts = np.searchsorted(area, area[-1] * np.arange(1, _SYMV_BLOCKS)
-                                       / _SYMV_BLOCKS)
-                self._bounds = np.unique(np.concatenate([[0], cuts, [n]])).astype(np.int64)
-                self._bufs = np.empty((self._bounds.shape[0] - 1, n))
-                self._symv = k.dense_symv_par if par else k.dense_symv
-                self.symv = True
-        self.shape = K.shape
-
-    def matvec(self, x):
-        self.n_matvec += 1
-        out = np.empty(self.shape[0])
-        if self.sparse:
-            K = self.K
-            self._mv(K.indptr, K.indices, K.data, x, out)
-        elif self.symv:
-            self._symv(self.K, x, self._bounds, self._bufs, out)
-        else:
-            self._mv(self.K, x, out)
-        return out
-
-    def rmatvec(self, u):
-        self.n_matvec += 1
-        out = np.empty(self.shape[1])
-        k = _kernels()
-        if self.sparse:
-            KT = self.KT
-            self._mv(KT.indptr, KT.indices, KT.data, u, out)
-        elif self._rmv_par:
-            k.dense_rmatvec_par(self.K, u, out, 4 * self.n_threads)
-        else:
-            k.dense_rmatvec(self.K, u, out)
-        return out
-
-
 # ------------------------------------------------------------ validation
 
 
@@ -165,25 +88,57 @@ def _as_float(A):
     return A.astype(np.float64)
 
 
+class _Dense(NamedTuple):
+    """A validated dense kernel and what its one scan found."""
+
+    K: np.ndarray
+    symmetric: bool
+    exactly_symmetric: bool
+    asymmetry: float
+    max_abs: float
+    min_diagonal: float
+    n_zero_offdiag: int
+
+
 def _check_dense(K, name):
-    """Validate a dense kernel; return ``(K, symmetric, min_diag, n_zero_offdiag)``."""
+    """Validate a dense kernel in one scan (any layout, no copy)."""
     K = np.asarray(K)
     K = _as_float(K)
     if K.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {K.shape}.")
     if K.shape[0] == 0 or K.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {K.shape}).")
+    scan = scan_matrix(K)
+    if not scan.finite:
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if scan.min < 0:
+        raise ValueError(f"{name} must be non-negative, got a minimum entry of {scan.min!r}.")
+    return _Dense(
+        K,
+        scan.symmetric,
+        scan.exactly_symmetric,
+        float(scan.asymmetry),
+        float(scan.max_abs),
+        float(scan.min_diagonal),
+        int(scan.n_zero_offdiag),
+    )
+
+
+def _prepare_dense(dense, sym, name):
+    """The matrix the solvers read: C-ordered, and exactly symmetric for the
+    symmetric scaling -- a matrix symmetric only up to rounding is replaced by
+    ``(K + K.T) / 2`` (one copy, in its dtype). At most one copy in all."""
+    K = dense.K
+    if sym and not dense.exactly_symmetric:
+        check_memory(K.nbytes, f"a symmetrised copy of the {K.shape} matrix {name}")
+        S = np.empty(K.shape, dtype=K.dtype)
+        np.add(K, K.T, out=S)
+        S *= 0.5
+        return S
     if not K.flags.c_contiguous:
         check_memory(K.nbytes, f"a C-ordered copy of the {K.shape} matrix {name}")
-        K = np.ascontiguousarray(K)
-    from ..utils._matrix_kernels import scan_matrix
-
-    finite, vmin, symmetric, dmin, _, nzero = scan_matrix(K)
-    if not finite:
-        raise ValueError(f"{name} contains NaN or infinity.")
-    if vmin < 0:
-        raise ValueError(f"{name} must be non-negative, got a minimum entry of {vmin!r}.")
-    return K, bool(symmetric), float(dmin), int(nzero)
+        return np.ascontiguousarray(K)
+    return K
 
 
 def _check_sparse(K, name):
@@ -202,8 +157,29 @@ def _check_sparse(K, name):
         if vmin < 0:
             raise ValueError(f"{name} must be non-negative, got a minimum entry of {vmin!r}.")
     K.eliminate_zeros()
-    symmetric = K.shape[0] == K.shape[1] and (K != K.T).nnz == 0
-    return K, bool(symmetric)
+    return K
+
+
+def _sparse_asymmetry(K):
+    """``(symmetric, exactly, max |K - K.T|, max |K|)`` of a square CSR matrix."""
+    if K.shape[0] != K.shape[1]:
+        return False, False, np.inf, 0.0
+    if K.nnz == 0:
+        return True, True, 0.0, 0.0
+    diff = abs(K - K.T)
+    gap = float(diff.max()) if diff.nnz else 0.0
+    big = float(abs(K).max())
+    return gap <= SYMMETRY_RTOL * big, gap == 0.0, gap, big
+
+
+def _symmetrize_sparse(K):
+    """``(K + K.T) / 2`` for a CSR matrix symmetric up to rounding (sorted, no zeros)."""
+    S = ((K + K.T) * 0.5).astype(K.dtype)
+    S = sparse.csr_array(S) if isinstance(K, sparse.sparray) else sparse.csr_matrix(S)
+    S.sum_duplicates()
+    S.sort_indices()
+    S.eliminate_zeros()
+    return S
 
 
 def _check_marginal(x, n, name):
@@ -217,345 +193,6 @@ def _check_marginal(x, n, name):
     if (x < 0).any():
         raise ValueError(f"{name} must be non-negative, got a minimum of {x.min()!r}.")
     return x
-
-
-def _marginals(row_nonzero, col_nonzero, a, b, symmetric, where=""):
-    """Supports and targets; raises when the totals cannot match."""
-    n, m = row_nonzero.shape[0], col_nonzero.shape[0]
-    uniform = a is None and b is None
-    rows = row_nonzero.copy() if a is None else row_nonzero & (a > 0)
-    if symmetric:
-        cols, b = rows.copy(), a
-    else:
-        cols = col_nonzero.copy() if b is None else col_nonzero & (b > 0)
-    nr, nc = int(rows.sum()), int(cols.sum())
-    if nr == 0 or nc == 0:
-        raise ValueError(
-            f"K{where} has no support: every row or every column is zero "
-            "(or has a zero target sum), so there is nothing to scale."
-        )
-    if uniform:
-        if n == m and nr != nc:
-            raise ValueError(
-                f"K{where} has no doubly stochastic scaling: it has {n - nr} zero rows "
-                f"but {m - nc} zero columns, so {nr} rows cannot carry the same "
-                f"total as {nc} columns. Remove them or give row_sums/col_sums."
-            )
-        a = np.where(rows, 1.0, 0.0)
-        b = np.where(cols, nr / nc, 0.0)
-    else:
-        if a is None:
-            a = np.where(rows, 1.0, 0.0)
-        if b is None:
-            b = np.where(cols, a[rows].sum() / nc, 0.0) if not symmetric else a.copy()
-        ta, tb = a[rows].sum(), b[cols].sum()
-        if not np.isclose(ta, tb, rtol=1e-9, atol=0.0):
-            raise ValueError(
-                f"row_sums and col_sums{where} must have the same total over the "
-                f"support of K, got {ta!r} and {tb!r}."
-            )
-    return rows, cols, a, b, uniform
-
-
-def _pattern_csr(K):
-    if sparse.issparse(K):
-        P = sparse.csr_matrix(K, copy=True)
-        P.data = np.ones_like(P.data, dtype=np.int8)
-        return P
-    return sparse.csr_matrix(K != 0, dtype=np.int8)
-
-
-def _check_total_support(K, rows, cols, where="", name="K"):
-    """Raise ValueError explaining why a square pattern has no doubly stochastic scaling.
-
-    A non-negative square matrix has a doubly stochastic scaling iff it has
-    total support (every non-zero lies on a perfect matching of its bipartite
-    graph; Sinkhorn & Knopp 1967). Checked with a maximum matching and the
-    strongly connected components of the row digraph of that matching.
-    """
-    from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
-
-    ridx = np.flatnonzero(rows)
-    cidx = np.flatnonzero(cols)
-    S = _pattern_csr(K)[ridx][:, cidx].tocsr()
-    n = S.shape[0]
-    match = maximum_bipartite_matching(S, perm_type="column")  # row -> column
-    if (match < 0).any():
-        r0 = int(np.flatnonzero(match < 0)[0])
-        row_of = np.full(n, -1, dtype=np.int64)
-        ok = match >= 0
-        row_of[match[ok]] = np.flatnonzero(ok)
-        # Rows reachable from r0 by alternating paths see too few columns (Hall).
-        seen_r, seen_c, stack = {r0}, set(), [r0]
-        while stack:
-            r = stack.pop()
-            for c in S.indices[S.indptr[r]:S.indptr[r + 1]]:
-                if c not in seen_c:
-                    seen_c.add(c)
-                    rr = row_of[c]
-                    if rr >= 0 and rr not in seen_r:
-                        seen_r.add(rr)
-                        stack.append(rr)
-        R = sorted(int(ridx[r]) for r in seen_r)
-        C = sorted(int(cidx[c]) for c in seen_c)
-        raise ValueError(
-            f"{name}{where} has no doubly stochastic scaling: its non-zero pattern has no "
-            f"perfect matching. The {len(R)} rows {_fmt_idx(R)} have non-zeros only in "
-            f"the {len(C)} columns {_fmt_idx(C)}, so their sums cannot all be 1 while "
-            "those columns sum to 1 (Hall's condition fails). A scaling exists iff K "
-            "has total support (Sinkhorn & Knopp 1967); a symmetric K with a positive "
-            "diagonal always has one."
-        )
-    row_of = np.empty(n, dtype=np.int64)
-    row_of[match] = np.arange(n)
-    coo = S.tocoo()
-    G = sparse.csr_matrix((np.ones(coo.nnz, dtype=np.int8), (coo.row, row_of[coo.col])),
-                          shape=(n, n))
-    _, comp = connected_components(G, directed=True, connection="strong")
-    bad = comp[coo.row] != comp[row_of[coo.col]]
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        i, j = int(ridx[coo.row[k]]), int(cidx[coo.col[k]])
-        raise ValueError(
-            f"{name}{where} has no doubly stochastic scaling: it has support but not total "
-            f"support -- entry ({i}, {j}) (and {int(bad.sum()) - 1} more) lies on no "
-            "perfect matching of its non-zero pattern, so every doubly stochastic "
-            "limit sets it to 0 and the scaling factors diverge (Sinkhorn & Knopp "
-            "1967). Remove those entries, or add a positive diagonal."
-        )
-
-
-def _fmt_idx(idx, k=10):
-    idx = list(idx)
-    s = ", ".join(str(i) for i in idx[:k])
-    return f"[{s}{', ...' if len(idx) > k else ''}]"
-
-
-def _needs_existence_check(symmetric, dmin_support, all_offdiag_positive):
-    return not ((symmetric and dmin_support > 0) or all_offdiag_positive)
-
-
-def _warn_no_support(row_nonzero, col_nonzero, symmetric, where=""):
-    zr = np.flatnonzero(~row_nonzero)
-    zc = np.flatnonzero(~col_nonzero)
-    if zr.size == 0 and zc.size == 0:
-        return
-    if symmetric:
-        what = f"{zr.size} rows (and columns) {_fmt_idx(zr)}"
-    else:
-        what = f"{zr.size} rows {_fmt_idx(zr)} and {zc.size} columns {_fmt_idx(zc)}"
-    warnings.warn(
-        f"K{where} has {what} with no non-zero entry: they are left out of the "
-        "scaling and stay zero in the result (row_support/col_support).",
-        UserWarning,
-        stacklevel=4,
-    )
-
-
-# -------------------------------------------------------------- solvers
-
-
-def _rel_err(r, a, s):
-    if not s.any():
-        return 0.0
-    return float(np.max(np.abs(r[s] - a[s]) / a[s]))
-
-
-def _log(verbose, method, it, err, n_mv):
-    if verbose:
-        print(f"[sinkhorn_normalize:{method}] iteration {it}: error={err:.3e}, "
-              f"matvecs={n_mv}")
-
-
-def _initial(op, a, s, y):
-    """Best constant start ``c 1`` from ``y = K 1_s``: returns ``(x, Kx)``."""
-    tot = y[s].sum()
-    c = np.sqrt(a[s].sum() / tot)
-    return np.where(s, c, 0.0), c * y
-
-
-def _diverged(err):
-    return not np.isfinite(err)
-
-
-def _fixed_point(op, a, s, y, tol, max_iter, verbose):
-    """Over-relaxed symmetric fixed point: one product per iteration.
-
-    ``d <- d * (a / (d * K d)) ** omega``; ``omega = 1/2`` is the classical
-    ``d <- sqrt(d a / (K d))``. In log coordinates the error obeys
-    ``e' = (I - omega (I + P)) e`` near the solution, whose rate
-    ``max(|1 - 2 omega|, 1 - omega (1 + lambda_min(P)))`` is smallest at
-    ``omega = 2 / (3 + lambda_min)``; ``omega = 2/3`` gives
-    ``max(1/3, (1 - 2 lambda_min) / 3)``, never worse than the classical
-    ``(1 - lambda_min) / 2`` for any ``lambda_min >= -1`` and 1/3 against 1/2
-    for a positive semi-definite kernel. Should the error ever grow, the
-    iteration falls back to ``omega = 1/2`` (a safeguard far from the
-    solution). ``P = D K D`` stays exactly symmetric whatever ``d``.
-    """
-    d, Kd = _initial(op, a, s, y)
-    it, err, prev, omega = 0, np.inf, np.inf, _OMEGA
-    while True:
-        err = _rel_err(d * Kd, a, s)
-        _log(verbose, "fixed_point", it, err, op.n_matvec)
-        if _diverged(err):
-            break
-        if (tol is not None and err <= tol) or it >= max_iter:
-            break
-        if err > prev:
-            omega = 0.5
-        prev = err
-        it += 1
-        q = a[s] / (d[s] * Kd[s])
-        if omega == 0.5:
-            q = np.sqrt(q)
-        elif omega == 2.0 / 3.0:
-            q = np.cbrt(q) ** 2  # several times faster than q ** omega
-        else:
-            q = q**omega
-        d[s] = d[s] * q
-        Kd = op.matvec(d)
-    return d, it, err
-
-
-def _newton(op, a, s, y, tol, max_iter, verbose, diagK):
-    """Knight-Ruiz style inexact Newton with Jacobi-preconditioned CG.
-
-    Newton on ``x * (K x) = a``: with ``P = D(x) K D(x)`` and ``v = x * (K x)``
-    the step solves the symmetric positive (semi-)definite system
-    ``(P + D(v)) z = a + v`` and sets ``x <- x * z``. The products ``K (x * p)``
-    of CG also give ``K x_new`` by linearity (no extra product); CG stops as
-    soon as that Newton residual meets ``tol``.
-    """
-    x, Kx = _initial(op, a, s, y)
-    S = np.abs(Kx)
-    sf = s.astype(np.float64)
-    it, fresh, err = 0, True, np.inf
-    while True:
-        v = x * Kx
-        err = _rel_err(v, a, s)
-        _log(verbose, "newton", it, err, op.n_matvec)
-        if _diverged(err):
-            break
-        if tol is not None and err <= tol:
-            # K x tracked through CG differs from a fresh product by rounding
-            # only: about eps * (sum of the magnitudes added up) / |K x|. When
-            # that amplification is small, below tol / 2 is safe; otherwise
-            # a fresh product confirms.
-            amp = float(np.max(S[s] / Kx[s]))
-            if fresh or (err <= 0.5 * tol and amp <= _NEWTON_MAX_AMP):
-                break
-            Kx = op.matvec(x)
-            S = np.abs(Kx)
-            fresh = True
-            continue
-        if it >= max_iter:
-            break
-        it += 1
-        if err > _NEWTON_START:
-            # Far from the solution a fixed-point step (one product, halves
-            # the error) beats a Newton step, whose linear model overshoots.
-            x[s] = np.sqrt(x[s] * a[s] / Kx[s])
-            Kx = op.matvec(x)
-            S = np.abs(Kx)
-            fresh = True
-            continue
-        minv = np.zeros_like(x)
-        dg = x[s] * x[s] * diagK[s] + v[s]
-        minv[s] = 1.0 / dg
-        target = min(0.1, err) * err
-        if tol is not None and target < 10 * tol:
-            target = 0.1 * tol  # last step: aim below tol at once
-        if op.sparse:
-            # The whole CG loop in one compiled kernel: on a sparse K the
-            # O(n) vector work per product costs as much as the product.
-            K = op.K
-            z, Kxz, Sz = sf.copy(), Kx.copy(), S.copy()
-            n_prod, lin, nonlin = _kernels().csr_newton_cg(
-                K.indptr, K.indices, K.data, x, v, a, s, minv, z, Kxz, Sz, err,
-                0.0 if tol is None else float(tol), tol is not None, target,
-                _NEWTON_ZMIN)
-            op.n_matvec += n_prod
-            if verbose > 1:
-                print(f"    cg: {n_prod} products, linear residual {lin:.3e} (target "
-                      f"{target:.1e}), Newton residual {nonlin:.3e}")
-            x = x * z
-            Kx, S = Kxz, Sz
-            fresh = False
-            continue
-        r = np.where(s, a - v, 0.0)
-        z = sf.copy()
-        Kxz = Kx.copy()
-        Sz = S.copy()
-        y = minv * r
-        rho = r @ y
-        p = y.copy()
-        best = np.inf
-        for _ in range(max(1, op.shape[0])):
-            Kxp = op.matvec(x * p)
-            q = x * Kxp + v * p
-            pq = p @ q
-            if not pq > 0:
-                break
-            alpha = rho / pq
-            step = alpha * p
-            znew = z + step
-            if znew[s].min() < _NEWTON_ZMIN:
-                neg = s & (step < 0)
-                t = float(np.min((z[neg] - _NEWTON_ZMIN) / (-step[neg])))
-                t = min(max(t, 0.0), 1.0)
-                z += t * step
-                Kxz += (t * alpha) * Kxp
-                Sz += np.abs((t * alpha) * Kxp)
-                break
-            Kxz_new = Kxz + alpha * Kxp
-            # The Newton residual itself, from the tracked K (x z), costs no
-            # product: stop as soon as the new point meets tol, and keep the
-            # previous iterate when a CG step makes it worse (far from the
-            # solution the linear model overshoots).
-            nonlin = _rel_err(x * znew * Kxz_new, a, s)
-            if nonlin > best and best < err:
-                break
-            z, Kxz, best = znew, Kxz_new, nonlin
-            Sz += np.abs(alpha * Kxp)
-            r -= alpha * q
-            lin = np.max(np.abs(r[s]) / a[s])
-            if verbose > 1:
-                print(f"    cg: linear residual {lin:.3e} (target {target:.1e}), "
-                      f"Newton residual {nonlin:.3e}")
-            if lin <= target or (tol is not None and nonlin <= tol):
-                break
-            y = minv * r
-            rho_new = r @ y
-            p = y + (rho_new / rho) * p
-            rho = rho_new
-        x = x * z
-        Kx, S = Kxz, Sz
-        fresh = False
-    return x, it, err
-
-
-def _alternating(op, a, b, rows, cols, y, tol, max_iter, verbose):
-    """u <- a / (K v), v <- b / (K.T u); columns exact after each iteration."""
-    u = np.where(rows, 1.0, 0.0)
-    v = np.where(cols, 1.0, 0.0)
-    Kv = y
-    it, err = 0, np.inf
-    while True:
-        err = _rel_err(u * Kv, a, rows) if it > 0 else np.inf
-        if it > 0:
-            _log(verbose, "alternating", it, err, op.n_matvec)
-            if _diverged(err):
-                break
-        if (tol is not None and err <= tol) or it >= max_iter:
-            break
-        it += 1
-        u[rows] = a[rows] / Kv[rows]
-        KTu = op.rmatvec(u)
-        v[cols] = b[cols] / KTu[cols]
-        Kv = op.matvec(v)
-    if tol is None:
-        err = _rel_err(u * Kv, a, rows)
-    return u, v, it, err
 
 
 # ------------------------------------------------------------- drivers
@@ -581,12 +218,10 @@ def _resolve_method(method, symmetric, log_input=False, dense=False, tol=None):
     return method
 
 
-def _decide_symmetric(symmetric, is_symmetric, shape, a, b, name):
+def _decide_symmetric(symmetric, is_symmetric, shape, a, b, name, asymmetry=None):
     if symmetric is True or symmetric == "auto":
         square = shape[-1] == shape[-2]
-        same = a is None and b is None or (
-            a is not None and (b is None or np.array_equal(a, b))
-        )
+        same = a is None and b is None or (a is not None and (b is None or np.array_equal(a, b)))
         if symmetric is True:
             if not square:
                 raise ValueError(
@@ -594,76 +229,104 @@ def _decide_symmetric(symmetric, is_symmetric, shape, a, b, name):
                     "symmetric=False for a rectangular matrix."
                 )
             if not is_symmetric:
+                gap = (
+                    ""
+                    if asymmetry is None
+                    else (
+                        f" (max |{name} - {name}.T| = {asymmetry[0]:.3g} > "
+                        f"{SYMMETRY_RTOL:g} max |{name}| = {SYMMETRY_RTOL * asymmetry[1]:.3g})"
+                    )
+                )
                 raise ValueError(
-                    f"symmetric=True but {name} is not exactly symmetric; pass "
-                    f"({name} + {name}.T) / 2, or use symmetric=False."
+                    f"symmetric=True but {name} is not exactly symmetric, nor symmetric "
+                    f"up to rounding{gap}; pass ({name} + {name}.T) / 2, or use "
+                    "symmetric=False."
                 )
             if not same:
-                raise ValueError(
-                    "symmetric=True needs col_sums equal to row_sums (or None)."
-                )
+                raise ValueError("symmetric=True needs col_sums equal to row_sums (or None).")
             return True
         return bool(square and is_symmetric and same)
     return False
 
 
-def _normalize_kernel(K, *, symmetric="auto", row_sums=None, col_sums=None, tol=1e-10,
-                      max_iter=1000, method="auto", n_jobs=None, verbose=0,
-                      name="K", return_matrix=True, trusted_nzero=None, inplace=False):
+def _normalize_kernel(
+    K,
+    *,
+    symmetric="auto",
+    row_sums=None,
+    col_sums=None,
+    tol=1e-10,
+    max_iter=1000,
+    method="auto",
+    n_jobs=None,
+    verbose=0,
+    name="K",
+    return_matrix=True,
+    trusted_nzero=None,
+    inplace=False,
+):
     """Validated core shared by :func:`sinkhorn_normalize` and the estimator.
 
     The estimator passes its own dense kernels with ``trusted_nzero`` (the
     number of zero off-diagonal entries; the matrix is known to be C-ordered,
     finite, non-negative and exactly symmetric, so the scan is skipped) and
-    ``inplace=True`` (the result overwrites ``K``).
+    ``inplace=True`` (the result overwrites ``K``). Every other input, the
+    estimator's precomputed kernels included, takes the same validation.
     """
+    verbose = int(verbose)
     is_sparse = sparse.issparse(K)
+    dmin = None
     if is_sparse:
-        K, is_sym = _check_sparse(K, name)
+        K = _check_sparse(K, name)
+        is_sym, exact, gap, big = _sparse_asymmetry(K)
+        asym = (gap, big)
     elif trusted_nzero is not None:
-        is_sym, nzero = True, int(trusted_nzero)
+        is_sym, exact, nzero, asym = True, True, int(trusted_nzero), None
     else:
-        K, is_sym, _, nzero = _check_dense(K, name)
+        dense = _check_dense(K, name)
+        is_sym, exact, nzero = dense.symmetric, dense.exactly_symmetric, dense.n_zero_offdiag
+        asym = (dense.asymmetry, dense.max_abs)
     n, m = K.shape
     a = _check_marginal(row_sums, n, "row_sums")
     b = _check_marginal(col_sums, m, "col_sums")
-    sym = _decide_symmetric(symmetric, is_sym, K.shape, a, b, name)
+    sym = _decide_symmetric(symmetric, is_sym, K.shape, a, b, name, asym)
     method = _resolve_method(method, sym, dense=not is_sparse, tol=tol)
-    if return_matrix:
-        itemsize = K.dtype.itemsize
-        if not is_sparse:
-            check_memory(n * m * itemsize, f"the {n} x {m} {K.dtype.name} scaled matrix")
+    sym = sym and method != "alternating"  # method="alternating" is what it says
+    if is_sparse:
+        if sym and not exact:
+            K = _symmetrize_sparse(K)
+    elif trusted_nzero is None:
+        K = _prepare_dense(dense, sym, name)
+        inplace = inplace or K is not dense.K
+    if return_matrix and not is_sparse and not inplace:
+        check_memory(n * m * K.dtype.itemsize, f"the {n} x {m} {K.dtype.name} scaled matrix")
     with numba_threads(n_jobs) as n_threads:
-        KT = K.T.tocsr() if (is_sparse and not sym) else None
-        op = _Operator(K, n_threads, KT, symmetric=sym)
+        op = MatrixScaling(K, symmetric=sym, n_threads=n_threads)
         # Row and column support from K 1 and K.T 1 (exact zeros only).
         y1 = op.matvec(np.ones(m))
         rnz = y1 > 0
         cnz = rnz.copy() if sym else op.rmatvec(np.ones(n)) > 0
-        rows, cols, a_, b_, uniform = _marginals(rnz, cnz, a, b, sym)
-        # K 1 is K 1_support when only all-zero rows/columns are left out.
-        ys = rows if sym else cols
-        y = y1 if np.array_equal(ys, rnz if sym else cnz) else op.matvec(ys.astype(float))
-        _warn_no_support(rnz, cnz, sym)
+        rows, cols, a_, b_, uniform = marginals(rnz, cnz, a, b, sym)
+        y = None
+        if sym:
+            # K 1 is K 1_support when only all-zero rows are left out
+            y = y1 if np.array_equal(rows, rnz) else op.matvec(rows.astype(float))
+        warn_no_support(rnz, cnz, sym)
         if uniform and n == m:
-            if is_sparse:
-                diag = K.diagonal()
-                dmin = diag[rows].min()
-                offdiag_pos = False
-            else:
-                diag = np.diagonal(K)
-                dmin = diag[rows].min()
-                offdiag_pos = nzero == 0 and rows.all() and n >= 2
-            if _needs_existence_check(sym, dmin, offdiag_pos):
-                _check_total_support(K, rows, cols, name=name)
+            diag = K.diagonal()
+            dmin = diag[rows].min()
+            offdiag_pos = (not is_sparse) and nzero == 0 and rows.all() and n >= 2
+            if needs_existence_check(sym, dmin, offdiag_pos):
+                check_total_support(K, rows, cols, name=name)
         # Divergence (no scaling for the targets) is detected and reported
         # below; numpy's overflow warnings on the way are noise.
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            u, v, it, err = _solve(op, K, method, sym, a_, b_, rows, cols, y, tol,
-                                   max_iter, verbose, is_sparse)
+            u, v, it, err = op.solve(
+                a_, b_, rows, cols, y, method=method, tol=tol, max_iter=max_iter, verbose=verbose
+            )
         if not np.isfinite(err):
             raise ValueError(_diverged_msg(name))
-        P = _scaled(K, u, v, sym, n_threads, inplace) if return_matrix else None
+        P = op.scaled(u, v, inplace=inplace) if return_matrix else None
         if P is not None and not np.isfinite(P.data if is_sparse else P).all():
             raise ValueError(_diverged_msg(name))
         converged = tol is None or err <= tol
@@ -678,22 +341,17 @@ def _normalize_kernel(K, *, symmetric="auto", row_sums=None, col_sums=None, tol=
     if is_sparse and P is not None and isinstance(K, sparse.sparray):
         P = sparse.csr_array(P)
     return SinkhornNormalizeResult(
-        matrix=P, row_scaling=u, col_scaling=v if not sym else u.copy(),
-        n_iter=int(it), n_matvec=int(op.n_matvec), error=float(err),
-        converged=bool(converged), symmetric=bool(sym), row_support=rows,
+        matrix=P,
+        row_scaling=u,
+        col_scaling=v if not sym else u.copy(),
+        n_iter=int(it),
+        n_matvec=int(op.n_matvec),
+        error=float(err),
+        converged=bool(converged),
+        symmetric=bool(sym),
+        row_support=rows,
         col_support=cols,
     )
-
-
-def _solve(op, K, method, sym, a, b, rows, cols, y, tol, max_iter, verbose, is_sparse):
-    if sym:
-        if method == "newton":
-            diagK = np.asarray(K.diagonal(), dtype=np.float64)
-            d, it, err = _newton(op, a, rows, y, tol, max_iter, verbose, diagK)
-        else:
-            d, it, err = _fixed_point(op, a, rows, y, tol, max_iter, verbose)
-        return d, d, it, err
-    return _alternating(op, a, b, rows, cols, y, tol, max_iter, verbose)
 
 
 def _diverged_msg(name):
@@ -704,38 +362,27 @@ def _diverged_msg(name):
     )
 
 
-def _scaled(K, u, v, sym, n_threads, inplace=False):
-    k = _kernels()
-    if sparse.issparse(K):
-        data = np.empty(K.data.shape[0], dtype=np.float64)
-        if sym:
-            k.csr_scale_sym(K.indptr, K.indices, K.data, u, data)
-        else:
-            k.csr_scale(K.indptr, K.indices, K.data, u, v, data)
-        P = sparse.csr_matrix((data.astype(K.dtype, copy=False), K.indices.copy(),
-                               K.indptr.copy()), shape=K.shape)
-        return P
-    par = n_threads > 1 and K.size >= _PARALLEL_MIN_DENSE
-    if inplace:
-        out = K  # each entry is read once, then overwritten
-    else:
-        out = np.empty(K.shape, dtype=K.dtype)
-    if sym:
-        (k.dense_scale_sym_par if par else k.dense_scale_sym)(K, u, out)
-    else:
-        (k.dense_scale_par if par else k.dense_scale)(K, u, v, out)
-    return out
-
-
 # ------------------------------------------------------------ log domain
 
 
-def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n_jobs,
-                   verbose):
+def _log_symmetric(L3, name):
+    """Whether every matrix of the batch is symmetric: the one rule where the
+    matrix is finite, exact equality (``-inf`` pattern included) otherwise."""
+    if L3.shape[1] != L3.shape[2]:
+        return False
+    for L in L3:
+        if np.isfinite(L).all():
+            if not scan_matrix(L).symmetric:
+                return False
+        elif not np.array_equal(L, L.T):
+            return False
+    return True
+
+
+def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n_jobs, verbose):
     L = np.asarray(L)
     if L.dtype not in (np.float32, np.float64):
-        if not np.issubdtype(L.dtype, np.number) or np.issubdtype(L.dtype,
-                                                                   np.complexfloating):
+        if not np.issubdtype(L.dtype, np.number) or np.issubdtype(L.dtype, np.complexfloating):
             raise ValueError(f"log_K must hold real numbers, got dtype {L.dtype}.")
         L = L.astype(np.float64)
     if L.ndim not in (2, 3):
@@ -743,7 +390,7 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
             f"log_K must be a 2-D matrix or a 3-D batch (n_batch, n, m), got shape {L.shape}."
         )
     batched = L.ndim == 3
-    L3 = np.ascontiguousarray(L if batched else L[None])
+    L3 = L if batched else L[None]
     B, n, m = L3.shape
     if B == 0 or n == 0 or m == 0:
         raise ValueError(f"log_K is empty (shape {L.shape}).")
@@ -751,7 +398,7 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
         raise ValueError("log_K contains NaN or +infinity (-inf marks a zero entry).")
     a = _check_marginal(row_sums, n, "row_sums")
     b = _check_marginal(col_sums, m, "col_sums")
-    is_sym = n == m and bool(np.array_equal(L3, np.swapaxes(L3, 1, 2)))
+    is_sym = _log_symmetric(L3, "log_K")
     sym = _decide_symmetric(symmetric, is_sym, L.shape, a, b, "log_K")
     method = _resolve_method(method, sym, log_input=True)
     check_memory(L3.size * 8, f"the {L.shape} float64 scaled matrix")
@@ -764,29 +411,36 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
     has_zero = not finite.all()
     for bi in range(B):
         where = f"[{bi}]" if batched else ""
-        r, c, a_, b_, uniform = _marginals(rnz[bi], cnz[bi], a, b, sym, where)
-        _warn_no_support(rnz[bi], cnz[bi], sym, where)
+        r, c, a_, b_, uniform = marginals(rnz[bi], cnz[bi], a, b, sym, where)
+        warn_no_support(rnz[bi], cnz[bi], sym, where)
         if uniform and n == m and has_zero and tol is not None:
             dmin = np.diagonal(L3[bi])[r].min()
-            if _needs_existence_check(sym, 1.0 if dmin > -np.inf else 0.0, False):
-                _check_total_support(finite[bi], r, c, where)
+            if needs_existence_check(sym, 1.0 if dmin > -np.inf else 0.0, False):
+                check_total_support(finite[bi], r, c, where)
         rows[bi], cols[bi] = r, c
         with np.errstate(divide="ignore"):
             loga[bi] = np.where(r, np.log(a_), -np.inf)
             logb[bi] = np.where(c, np.log(b_), -np.inf)
-    F = np.where(rows, 0.0, -np.inf)
-    G = np.where(cols, 0.0, -np.inf)
+    F = np.empty((B, n))
+    G = np.empty((B, m))
     n_iter = np.zeros(B, dtype=np.int64)
-    errors = np.zeros(B)
-    k = _kernels()
-    check = tol is not None
+    out = np.empty(L3.shape, dtype=np.float64)
     with numba_threads(n_jobs) as n_threads:
-        par = n_threads > 1 and B > 1 and L3.size >= _PARALLEL_MIN_DENSE
-        (k.log_sinkhorn_batch_par if par else k.log_sinkhorn_batch)(
-            L3, loga, logb, rows, cols, F, G, sym, float(tol) if check else 0.0,
-            int(max_iter), check, n_iter, errors)
-        out = np.empty(L3.shape, dtype=np.float64)
-        (k.log_exp_batch_par if par else k.log_exp_batch)(L3, F, G, out)
+        for bi in range(B):
+            Lb = L3[bi]
+            if sym and not np.array_equal(Lb, Lb.T):
+                Lb = (Lb + Lb.T) * 0.5  # symmetric up to rounding: one copy
+            F[bi], G[bi], n_iter[bi], _, out[bi] = MatrixScaling.log_solve(
+                Lb,
+                loga[bi],
+                logb[bi],
+                rows[bi],
+                cols[bi],
+                symmetric=sym,
+                tol=tol,
+                max_iter=max_iter,
+                n_threads=n_threads,
+            )
     # Report the error of the returned matrix (rows and columns, float64).
     with np.errstate(divide="ignore", invalid="ignore"):
         re = np.where(rows, np.abs(out.sum(axis=2) - np.exp(loga)) / np.exp(loga), 0.0)
@@ -794,8 +448,7 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
     err = float(max(re.max(), ce.max()))
     if not np.isfinite(err):
         raise ValueError(
-            "log_K has no scaling to the given row and column sums: the potentials "
-            "diverged."
+            "log_K has no scaling to the given row and column sums: the potentials diverged."
         )
     converged = tol is None or err <= tol
     if not converged:
@@ -805,19 +458,27 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
             ConvergenceWarning,
             stacklevel=3,
         )
-    if verbose:
-        print(f"[sinkhorn_normalize:log] {B} matrices, iterations {n_iter.tolist()}, "
-              f"error {err:.3e}")
+    if int(verbose):
+        print(
+            f"[sinkhorn_normalize:log] {B} matrices, iterations {n_iter.tolist()}, error {err:.3e}"
+        )
     with np.errstate(over="ignore"):
         u, v = np.exp(F), np.exp(G)
-    passes = (1 if sym else 2) * int(n_iter.sum()) + (B if check else 0)
+    passes = (1 if sym else 2) * int(n_iter.sum()) + (B if tol is not None else 0)
     P = out.astype(L3.dtype, copy=False)
     if not batched:
         P, u, v, rows, cols = P[0], u[0], v[0], rows[0], cols[0]
     return SinkhornNormalizeResult(
-        matrix=P, row_scaling=u, col_scaling=v, n_iter=int(n_iter.max()),
-        n_matvec=passes, error=err, converged=bool(converged), symmetric=bool(sym),
-        row_support=rows, col_support=cols,
+        matrix=P,
+        row_scaling=u,
+        col_scaling=v,
+        n_iter=int(n_iter.max()),
+        n_matvec=passes,
+        error=err,
+        converged=bool(converged),
+        symmetric=bool(sym),
+        row_support=rows,
+        col_support=cols,
     )
 
 
@@ -839,9 +500,19 @@ def _normalize_log(L, *, symmetric, row_sums, col_sums, tol, max_iter, method, n
     },
     prefer_skip_nested_validation=True,
 )
-def sinkhorn_normalize(K=None, *, log_K=None, symmetric="auto", row_sums=None,
-                       col_sums=None, tol=1e-10, max_iter=1000, method="auto",
-                       n_jobs=None, verbose=0):
+def sinkhorn_normalize(
+    K=None,
+    *,
+    log_K=None,
+    symmetric="auto",
+    row_sums=None,
+    col_sums=None,
+    tol=1e-10,
+    max_iter=1000,
+    method="auto",
+    n_jobs=None,
+    verbose=0,
+):
     r"""Scale a non-negative matrix to a doubly stochastic one (Sinkhorn-Knopp).
 
     Finds positive factors ``u`` and ``v`` such that
@@ -877,8 +548,15 @@ def sinkhorn_normalize(K=None, *, log_K=None, symmetric="auto", row_sums=None,
         (the Sinkformer use).
     symmetric : bool or "auto", default="auto"
         ``"auto"``: the symmetric scaling when the matrix is square and
-        exactly symmetric (and the targets agree). ``True`` requires it
-        (raises otherwise); ``False`` always alternates.
+        symmetric up to rounding -- ``max |K - K.T| <= 1e-10 max |K|``, skot's
+        one symmetry rule (:func:`skot.utils._validation.is_symmetric`), met
+        by ``np.exp(-pairwise_distances(X, squared=True) / h)`` or
+        ``rbf_kernel(X)`` -- and the targets agree. ``True`` requires it
+        (raises otherwise); ``False`` always alternates. A matrix symmetric
+        only up to rounding is replaced by ``(K + K.T) / 2`` on a copy (one
+        copy, in its dtype; the scaled matrix is then exactly symmetric). For
+        ``log_K`` the rule applies to each finite matrix of the batch;
+        one holding ``-inf`` must be exactly symmetric.
     row_sums : array-like of shape (n,), default=None
         Target row sums (non-negative). ``None``: 1 for every row with support.
     col_sums : array-like of shape (m,), default=None
@@ -887,8 +565,10 @@ def sinkhorn_normalize(K=None, *, log_K=None, symmetric="auto", row_sums=None,
         matrix). The totals of ``row_sums`` and ``col_sums`` must agree.
     tol : float or None, default=1e-10
         Stop when every row and column sum is within a relative ``tol`` of its
-        target. ``None`` runs exactly ``max_iter`` iterations (no convergence
-        test and no warning; the usual choice for attention).
+        target: ``max |sum - target| / target <= tol`` (the meaning of ``tol``
+        for every matrix-scaling solver, in every method). ``None`` runs
+        exactly ``max_iter`` iterations (no convergence test and no warning;
+        the usual choice for attention).
     max_iter : int, default=1000
         Maximum number of iterations (outer steps for ``"newton"``).
     method : {"auto", "fixed_point", "newton", "alternating"}, default="auto"
@@ -899,7 +579,8 @@ def sinkhorn_normalize(K=None, *, log_K=None, symmetric="auto", row_sums=None,
     n_jobs : int, default=None
         Threads for the kernels (``-1``: all cores). Results do not depend on it.
     verbose : int, default=0
-        Print the error after each iteration.
+        Print the error after each iteration (1), and of each inner CG
+        iteration of ``"newton"`` (2). Booleans are accepted.
 
     Returns
     -------
@@ -938,9 +619,25 @@ def sinkhorn_normalize(K=None, *, log_K=None, symmetric="auto", row_sums=None,
     if (K is None) == (log_K is None):
         raise ValueError("Give exactly one of K and log_K.")
     if log_K is not None:
-        return _normalize_log(log_K, symmetric=symmetric, row_sums=row_sums,
-                              col_sums=col_sums, tol=tol, max_iter=max_iter,
-                              method=method, n_jobs=n_jobs, verbose=verbose)
-    return _normalize_kernel(K, symmetric=symmetric, row_sums=row_sums,
-                             col_sums=col_sums, tol=tol, max_iter=max_iter,
-                             method=method, n_jobs=n_jobs, verbose=verbose)
+        return _normalize_log(
+            log_K,
+            symmetric=symmetric,
+            row_sums=row_sums,
+            col_sums=col_sums,
+            tol=tol,
+            max_iter=max_iter,
+            method=method,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+    return _normalize_kernel(
+        K,
+        symmetric=symmetric,
+        row_sums=row_sums,
+        col_sums=col_sums,
+        tol=tol,
+        max_iter=max_iter,
+        method=method,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )

@@ -76,32 +76,6 @@ _FLAGS = {"contract"}
 
 
 @jit(fastmath=_FLAGS)
-def _expm(r):
-    """``exp(r)`` on ``|r| <= 0.35``: Taylor polynomial of degree 13, Estrin form."""
-    r2 = r * r
-    r4 = r2 * r2
-    r8 = r4 * r4
-    a0 = _C2 + r * _C3
-    a1 = _C4 + r * _C5
-    a2 = _C6 + r * _C7
-    a3 = _C8 + r * _C9
-    a4 = _C10 + r * _C11
-    a5 = _C12 + r * _C13
-    q = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * (a4 + r2 * a5)
-    return 1.0 + (r + r2 * q)
-
-
-@jit(fastmath=_FLAGS)
-def _reduce(x):
-    """``(k, r)`` with ``x = k ln 2 + r``, ``k`` an int64, ``|r| <= ln(2) / 2``."""
-    t = x * _LOG2E + _SHIFT
-    kf = t - _SHIFT
-    k = np.float64(t).view(np.int64) - _SHIFT_BITS
-    r = (x - kf * _LN2_HI) - kf * _LN2_LO
-    return k, r
-
-
-@jit(fastmath=_FLAGS)
 def fexp(x):
     """``exp(x)`` for a float64 ``x`` in vectorisable arithmetic (about 1 ulp).
 
@@ -112,8 +86,23 @@ def fexp(x):
     # explicit selects, not min/max: a nan argument must take the bound here
     xc = x if x > -_CLAMP else -_CLAMP  # noqa: FURB136 (nan -> -_CLAMP, restored below)
     xc = xc if xc < _CLAMP else _CLAMP  # noqa: FURB136
-    k, r = _reduce(xc)
-    p = _expm(r)
+    # range reduction: x = k ln 2 + r, |r| <= ln(2) / 2
+    t = xc * _LOG2E + _SHIFT
+    kf = t - _SHIFT
+    k = np.float64(t).view(np.int64) - _SHIFT_BITS
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    # exp(r): Taylor polynomial of degree 13 in Estrin's form
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    a0 = _C2 + r * _C3
+    a1 = _C4 + r * _C5
+    a2 = _C6 + r * _C7
+    a3 = _C8 + r * _C9
+    a4 = _C10 + r * _C11
+    a5 = _C12 + r * _C13
+    q = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * (a4 + r2 * a5)
+    p = 1.0 + (r + r2 * q)
     k1 = k >> 1
     k2 = k - k1
     s1 = np.int64((k1 + 1023) << 52).view(np.float64)
@@ -138,8 +127,24 @@ def fexp_lse(x):
     """
     xc = x if x > _LSE_MIN else _LSE_MIN  # noqa: FURB136 (nan -> _LSE_MIN, restored below)
     xc = xc if xc < _LSE_MAX else _LSE_MAX  # noqa: FURB136
-    k, r = _reduce(xc)
-    y = _expm(r) * np.int64((k + 1023) << 52).view(np.float64)
+    # the steps of fexp, written out in each function (no helper calls: one
+    # function to compile in a kernel's first call instead of three)
+    t = xc * _LOG2E + _SHIFT
+    kf = t - _SHIFT
+    k = np.float64(t).view(np.int64) - _SHIFT_BITS
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    # exp(r): Taylor polynomial of degree 13 in Estrin's form
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    a0 = _C2 + r * _C3
+    a1 = _C4 + r * _C5
+    a2 = _C6 + r * _C7
+    a3 = _C8 + r * _C9
+    a4 = _C10 + r * _C11
+    a5 = _C12 + r * _C13
+    q = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * (a4 + r2 * a5)
+    y = (1.0 + (r + r2 * q)) * np.int64((k + 1023) << 52).view(np.float64)
     return x if math.isnan(x) else y
 
 

@@ -15,45 +15,39 @@ import numpy as np
 from ._numba import jit
 
 
-@jit(inline="always")
-def _visit(v, acc):
-    # acc: finite flag (0/1), min, max |.|, zero count
-    if not np.isfinite(v):
-        acc[0] = 0.0
-    if v < acc[1]:
-        acc[1] = v
-    a = abs(v)
-    if a > acc[2]:
-        acc[2] = a
-    if v == 0:
-        acc[3] += 1.0
-
-
 @jit
 def scan_matrix_kernel(K):
     """One pass: ``(finite, min, max_abs, asymmetry, min_diag, max_diag, n_zero_offdiag)``.
 
     ``asymmetry`` is ``max |K[i, j] - K[j, i]|`` (``inf`` for a non-square
     matrix, whose diagonal bounds are ``inf``/``-inf``); a NaN makes ``finite``
-    false and leaves the other figures meaningless.
+    false and leaves the other figures meaningless. Written as plain scalar
+    loops (no array allocation, no helpers): it compiles in a fraction of a
+    second.
     """
     n, m = K.shape
-    acc = np.zeros(4)
-    acc[0] = 1.0
-    acc[1] = np.inf
+    finite = True
+    vmin = np.inf
+    vmax = 0.0
+    nzero = 0
     if n != m:
         for i in range(n):
             for j in range(m):
-                _visit(np.float64(K[i, j]), acc)
-        return (acc[0] == 1.0, acc[1], acc[2], np.inf, np.inf, -np.inf, int(acc[3]))
+                v = np.float64(K[i, j])
+                finite = finite and np.isfinite(v)
+                vmin = min(vmin, v)
+                vmax = max(vmax, abs(v))
+                nzero += v == 0
+        return finite, vmin, vmax, np.inf, np.inf, -np.inf, nzero
     dmin = np.inf
     dmax = -np.inf
     for i in range(n):
         v = np.float64(K[i, i])
+        finite = finite and np.isfinite(v)
         dmin = min(dmin, v)
         dmax = max(dmax, v)
-        _visit(v, acc)
-    diag_zero = acc[3]
+        vmax = max(vmax, abs(v))
+    vmin = dmin
     gap = 0.0
     bs = 64
     for ib in range(0, n, bs):
@@ -64,9 +58,9 @@ def scan_matrix_kernel(K):
                 for j in range(max(jb, i + 1), je):
                     v = np.float64(K[i, j])
                     w = np.float64(K[j, i])
-                    _visit(v, acc)
-                    _visit(w, acc)
-                    d = abs(v - w)
-                    if d > gap:
-                        gap = d
-    return (acc[0] == 1.0, acc[1], acc[2], gap, dmin, dmax, int(acc[3] - diag_zero))
+                    finite = finite and np.isfinite(v) and np.isfinite(w)
+                    vmin = min(vmin, min(v, w))
+                    vmax = max(vmax, max(abs(v), abs(w)))
+                    nzero += (v == 0) + (w == 0)
+                    gap = max(gap, abs(v - w))
+    return finite, vmin, vmax, gap, dmin, dmax, nzero

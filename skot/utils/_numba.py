@@ -163,10 +163,12 @@ class Twin:
 def _copy_function(func, name):
     import types
 
-    new = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
-                             func.__closure__)
-    new.__qualname__ = func.__qualname__.rsplit(".", 1)[0] + "." + name \
-        if "." in func.__qualname__ else name
+    new = types.FunctionType(
+        func.__code__, func.__globals__, name, func.__defaults__, func.__closure__
+    )
+    new.__qualname__ = (
+        func.__qualname__.rsplit(".", 1)[0] + "." + name if "." in func.__qualname__ else name
+    )
     new.__module__ = func.__module__
     new.__doc__ = func.__doc__
     return new
@@ -273,8 +275,11 @@ def _skot_imports(path):
             mod = base.joinpath(*node.module.split(".")) if node.module else base
             names = [mod] + [mod / a.name for a in node.names]
         elif isinstance(node, ast.Import):
-            names = [_PACKAGE_ROOT.parent.joinpath(*a.name.split("."))
-                     for a in node.names if a.name.split(".")[0] == "skot"]
+            names = [
+                _PACKAGE_ROOT.parent.joinpath(*a.name.split("."))
+                for a in node.names
+                if a.name.split(".")[0] == "skot"
+            ]
         for m in names:
             for cand in (m.with_suffix(".py"), m / "__init__.py"):
                 if cand.is_file():
@@ -309,6 +314,20 @@ def kernel_source_stamp(py_file):
 
 
 _LOCATOR_INSTALLED = []
+_WRITABLE = set()
+
+
+def _ensure_cache_path_once(self):
+    # numba creates the folder and a temporary file for every function it
+    # caches, at decoration time (34 times for the k-medoids kernels alone);
+    # once per folder and process is enough.
+    path = self.get_cache_path()
+    if path not in _WRITABLE:
+        import tempfile
+
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        _WRITABLE.add(path)
 
 
 def _install_cache_locator():
@@ -335,12 +354,15 @@ def _install_cache_locator():
                 return None
             return _base.from_function.__func__(cls, py_func, py_file)
 
-        ours.append(type(
-            "Skot" + base.__name__.lstrip("_"),
-            (base,),
-            {
-                "get_source_stamp": lambda self: kernel_source_stamp(self._py_file),
-                "from_function": classmethod(from_function),
-            },
-        ))
+        ours.append(
+            type(
+                "Skot" + base.__name__.lstrip("_"),
+                (base,),
+                {
+                    "get_source_stamp": lambda self: kernel_source_stamp(self._py_file),
+                    "from_function": classmethod(from_function),
+                    "ensure_cache_path": _ensure_cache_path_once,
+                },
+            )
+        )
     impl._locator_classes[:0] = ours

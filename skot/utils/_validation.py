@@ -149,8 +149,9 @@ def check_memory(nbytes, what, hint="", limit=None):
         raise MemoryError(msg)
 
 
-def check_square_matrix(D, name="X", *, nonnegative=True, check_values=True,
-                        dtypes=(np.float64, np.float32)):
+def check_square_matrix(
+    D, name="X", *, nonnegative=True, check_values=True, dtypes=(np.float64, np.float32)
+):
     """Validate a dense square dissimilarity matrix without copying it.
 
     float32 and float64 arrays are returned as they are (no copy, read-only
@@ -193,8 +194,9 @@ def check_square_matrix(D, name="X", *, nonnegative=True, check_values=True,
     return D
 
 
-def check_nonnegative_weights(sample_weight, n_samples, dtype=np.float64, name="sample_weight",
-                              allow_all_zero=False):
+def check_nonnegative_weights(
+    sample_weight, n_samples, dtype=np.float64, name="sample_weight", allow_all_zero=False
+):
     """Return ``sample_weight`` as a float array of length ``n_samples``.
 
     ``None`` gives ones. Negative, non-finite or wrongly sized weights, and
@@ -208,9 +210,7 @@ def check_nonnegative_weights(sample_weight, n_samples, dtype=np.float64, name="
     else:
         w = np.asarray(sample_weight, dtype=dtype)
     if w.ndim != 1 or w.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} must have shape ({n_samples},), got {np.shape(sample_weight)}."
-        )
+        raise ValueError(f"{name} must have shape ({n_samples},), got {np.shape(sample_weight)}.")
     if not np.isfinite(w).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     if (w < 0).any():

@@ -40,7 +40,6 @@ def all_estimators(type_filter=None):
         ``(name, class)`` pairs, sorted by name.
     """
     import sklearn.base
-
     from sklearn.base import BaseEstimator
 
     found = {}

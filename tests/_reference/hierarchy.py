@@ -45,7 +45,7 @@ def naive_linkage(X, method, D=None):
         best = None
         ids = sorted(members)
         for ai, a in enumerate(ids):
-            for b in ids[ai + 1:]:
+            for b in ids[ai + 1 :]:
                 A, B = members[a], members[b]
                 block = D[np.ix_(A, B)]
                 if method == "single":

@@ -13,11 +13,12 @@ def emd_linprog(a, b, M):
     n, m = M.shape
     A_eq = np.zeros((n + m, n * m))
     for i in range(n):
-        A_eq[i, i * m:(i + 1) * m] = 1.0
+        A_eq[i, i * m : (i + 1) * m] = 1.0
     for j in range(m):
         A_eq[n + j, j::m] = 1.0
-    res = linprog(M.ravel(), A_eq=A_eq, b_eq=np.concatenate([a, b]), bounds=(0, None),
-                  method="highs")
+    res = linprog(
+        M.ravel(), A_eq=A_eq, b_eq=np.concatenate([a, b]), bounds=(0, None), method="highs"
+    )
     assert res.status == 0, res.message
     return res.fun, res.x.reshape(n, m)
 

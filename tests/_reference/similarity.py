@@ -22,8 +22,7 @@ def sinkhorn_knopp(K, row_sums=None, col_sums=None, tol=1e-12, max_iter=100_000)
             u[i] = a[i] / sum(K[i][j] * v[j] for j in range(m))
         for j in range(m):
             v[j] = b[j] / sum(K[i][j] * u[i] for i in range(n))
-        err = max(abs(u[i] * sum(K[i][j] * v[j] for j in range(m)) - a[i]) / a[i]
-                  for i in range(n))
+        err = max(abs(u[i] * sum(K[i][j] * v[j] for j in range(m)) - a[i]) / a[i] for i in range(n))
         if err < tol:
             break
     P = np.array([[u[i] * K[i][j] * v[j] for j in range(m)] for i in range(n)])
@@ -59,8 +58,12 @@ def symmetric_steps(K, n_iter, omega=2.0 / 3.0):
 
 def rbf_kernel(X, Y, gamma):
     """``exp(-gamma ||x - y||^2)`` pair by pair."""
-    return np.array([[math.exp(-gamma * sum((float(p) - float(q)) ** 2 for p, q in zip(x, y)))
-                      for y in Y] for x in X])
+    return np.array(
+        [
+            [math.exp(-gamma * sum((float(p) - float(q)) ** 2 for p, q in zip(x, y))) for y in Y]
+            for x in X
+        ]
+    )
 
 
 def median_distance(X):

@@ -73,8 +73,9 @@ def test_precomputed_and_aliases_equal_features():
     np.testing.assert_allclose(a.linkage_matrix_, b.linkage_matrix_, atol=1e-12)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     c = BottomUpClustering(n_clusters=3, metric="manhattan").fit(X)
-    np.testing.assert_allclose(c.linkage_matrix_, hierarchy.linkage(X, "average", "cityblock"),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        c.linkage_matrix_, hierarchy.linkage(X, "average", "cityblock"), atol=1e-10
+    )
     d = BottomUpClustering(n_clusters=3, metric=lambda u, v: np.abs(u - v).sum()).fit(X)
     np.testing.assert_allclose(d.linkage_matrix_, c.linkage_matrix_, atol=1e-10)
     np.testing.assert_array_equal(d.counts_, d.linkage_matrix_[:, 3])
@@ -168,8 +169,7 @@ def test_graph_equals_naive_reference():
     merges = ref.naive_graph_linkage(W)
     Z = est.linkage_matrix_
     wmax = W.max()
-    np.testing.assert_allclose(Z[: len(merges), 2], [1 - s / wmax for s, _ in merges],
-                               atol=1e-12)
+    np.testing.assert_allclose(Z[: len(merges), 2], [1 - s / wmax for s, _ in merges], atol=1e-12)
     # merged node sets agree
     members = {i: {i} for i in range(25)}
     for i, (_, nodes) in enumerate(merges):
@@ -184,8 +184,9 @@ def test_graph_from_partition_equals_reference():
     init = est.initial_labels_
     assert est.n_leaves_ == est.n_initial_clusters_ == init.max() + 1
     merges = ref.naive_graph_linkage(W, init)
-    np.testing.assert_allclose(est.distances_[: len(merges)],
-                               [1 - s / W.max() for s, _ in merges], atol=1e-12)
+    np.testing.assert_allclose(
+        est.distances_[: len(merges)], [1 - s / W.max() for s, _ in merges], atol=1e-12
+    )
     assert est.counts_[-1] == 40
     hierarchy.is_valid_linkage(est.linkage_matrix_, throw=True)
     # labels at the finest level are the initial communities
@@ -195,8 +196,9 @@ def test_graph_from_partition_equals_reference():
 def test_hsbm_paper_setting_every_level():
     A, levels = make_hierarchical_sbm(3, 2, 200, (40, 50, 60, 100), random_state=0)
     for n_init in (8, "auto"):
-        est = BottomUpClustering(metric="adjacency", n_initial_clusters=n_init,
-                                 random_state=0).fit(A)
+        est = BottomUpClustering(metric="adjacency", n_initial_clusters=n_init, random_state=0).fit(
+            A
+        )
         assert est.n_initial_clusters_ == 8
         for true in levels:
             pred = est.labels_at(n_clusters=len(np.unique(true)))
@@ -205,8 +207,7 @@ def test_hsbm_paper_setting_every_level():
 
 def test_hsbm_ternary_small():
     A, levels = make_hierarchical_sbm(2, 3, 60, (6, 20, 60), random_state=1)
-    est = BottomUpClustering(metric="adjacency", n_initial_clusters="auto",
-                             random_state=1).fit(A)
+    est = BottomUpClustering(metric="adjacency", n_initial_clusters="auto", random_state=1).fit(A)
     assert est.n_initial_clusters_ == 9
     for true in levels:
         pred = est.labels_at(n_clusters=len(np.unique(true)))
@@ -216,11 +217,15 @@ def test_hsbm_ternary_small():
 def test_auto_count_equals_reference_definition():
     # dense path (n <= 600) and sparse path (n > 600), sparse and denser graphs
     counts = []
-    for depth, block, a, seed in [(2, 40, (5, 6, 9), 1), (2, 40, (3, 8, 30), 0),
-                                  (3, 80, (15, 20, 25, 45), 2)]:
+    for depth, block, a, seed in [
+        (2, 40, (5, 6, 9), 1),
+        (2, 40, (3, 8, 30), 0),
+        (3, 80, (15, 20, 25, 45), 2),
+    ]:
         A, _ = make_hierarchical_sbm(depth, 2, block, a, random_state=seed)
-        est = BottomUpClustering(n_clusters=1, metric="adjacency",
-                                 n_initial_clusters="auto", random_state=0).fit(A)
+        est = BottomUpClustering(
+            n_clusters=1, metric="adjacency", n_initial_clusters="auto", random_state=0
+        ).fit(A)
         counts.append(est.n_initial_clusters_)
         assert est.n_initial_clusters_ == ref.naive_spectral_count(A.toarray())
     # too weak a structure: one community; the 8 blocks of the last graph
@@ -235,8 +240,7 @@ def test_auto_dense_correction_sees_more_levels():
     A, levels = make_hierarchical_sbm(3, 2, 200, (30, 35, 40, 60), random_state=0)
     H, _ = _bethe_hessian(A)
     assert np.sum(np.linalg.eigvalsh(H.toarray())[:20] < 0) == 4
-    est = BottomUpClustering(metric="adjacency", n_initial_clusters="auto",
-                             random_state=0).fit(A)
+    est = BottomUpClustering(metric="adjacency", n_initial_clusters="auto", random_state=0).fit(A)
     assert est.n_initial_clusters_ == 6
     for true in levels[:2]:
         pred = est.labels_at(n_clusters=len(np.unique(true)))
@@ -255,9 +259,9 @@ def test_graph_dense_sparse_random_state():
 
 
 def test_disconnected_graph():
-    W = sparse.block_diag([_random_weighted_graph(10, 0.8, 0),
-                           _random_weighted_graph(7, 0.8, 1),
-                           np.zeros((1, 1))]).tocsr()
+    W = sparse.block_diag(
+        [_random_weighted_graph(10, 0.8, 0), _random_weighted_graph(7, 0.8, 1), np.zeros((1, 1))]
+    ).tocsr()
     est = BottomUpClustering(n_clusters=3, metric="adjacency").fit(W)
     expected = np.repeat([0, 1, 2], [10, 7, 1])
     np.testing.assert_array_equal(est.labels_, expected)
@@ -266,8 +270,9 @@ def test_disconnected_graph():
     assert hierarchy.is_monotonic(Z)
     hierarchy.dendrogram(Z, no_plot=True)
     # and with the spectral step
-    est = BottomUpClustering(n_clusters=2, metric="adjacency", n_initial_clusters=3,
-                             random_state=0).fit(W)
+    est = BottomUpClustering(
+        n_clusters=2, metric="adjacency", n_initial_clusters=3, random_state=0
+    ).fit(W)
     assert est.n_leaves_ == 3
 
 
@@ -367,8 +372,9 @@ def test_graph_errors():
     with pytest.raises(ValueError, match="number of leaves"):
         BottomUpClustering(n_clusters=5, metric="adjacency").fit(np.ones((3, 3)))
     with pytest.raises(ValueError, match="Raise n_initial_clusters"):
-        BottomUpClustering(n_clusters=5, metric="adjacency", n_initial_clusters=2,
-                           random_state=0).fit(_random_weighted_graph(20, 0.5, 0))
+        BottomUpClustering(
+            n_clusters=5, metric="adjacency", n_initial_clusters=2, random_state=0
+        ).fit(_random_weighted_graph(20, 0.5, 0))
     with pytest.raises(ValueError, match="at most the\nnumber of nodes|number of nodes"):
         BottomUpClustering(metric="adjacency", n_initial_clusters=30).fit(np.ones((5, 5)))
     with pytest.raises(ValueError, match="n_initial_clusters"):
@@ -378,8 +384,9 @@ def test_graph_errors():
 
 
 def test_verbose(capsys):
-    BottomUpClustering(metric="adjacency", n_initial_clusters=2, verbose=1,
-                       random_state=0).fit(_random_weighted_graph(20, 0.5, 0))
+    BottomUpClustering(metric="adjacency", n_initial_clusters=2, verbose=1, random_state=0).fit(
+        _random_weighted_graph(20, 0.5, 0)
+    )
     assert "Bethe-Hessian" in capsys.readouterr().out
 
 

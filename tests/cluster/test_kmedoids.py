@@ -69,10 +69,15 @@ def test_precomputed_matrix_is_not_copied(blobs, dtype, monkeypatch):
 
     D = pairwise_distances(X.astype(dtype))
     seen = []
-    monkeypatch.setattr(_kmedoids, "_prepare", lambda A, name, check=True: (
-        seen.append(A), _prepare_orig(A, name, check))[1])
+    prepared = []
+    monkeypatch.setattr(
+        _kmedoids,
+        "prepare_matrix",
+        lambda A, name: (seen.append(A), prepared.append(_prepare_orig(A, name)), prepared[-1])[2],
+    )
     KMedoids(3, metric="precomputed").fit(D)
     assert seen[0] is D
+    assert prepared[0].DT is D
 
 
 def test_n_init_with_deterministic_init_warns(blobs):
@@ -132,8 +137,9 @@ def test_array_init_and_index_order(blobs):
 def test_n_init_keeps_the_best(blobs):
     X, _ = blobs
     X = X + np.random.default_rng(0).normal(scale=2.0, size=X.shape)
-    single = [KMedoids(6, init="random", n_init=1, random_state=s).fit(X).inertia_
-              for s in range(4)]
+    single = [
+        KMedoids(6, init="random", n_init=1, random_state=s).fit(X).inertia_ for s in range(4)
+    ]
     best = KMedoids(6, init="random", n_init=10, random_state=0).fit(X)
     assert best.inertia_ <= max(single)
     D = sk_pairwise(X)
@@ -178,19 +184,23 @@ def test_pickle_pipeline_gridsearch(blobs):
 
 def test_fastclara_without_full_matrix(monkeypatch):
     X, _ = make_blobs(3000, 3, centers=5, random_state=0)
-    from skot.cluster import _kmedoids
+    from skot.cluster import _kmedoids, _kmedoids_solvers
 
     def refuse(*args, **kwargs):
         raise AssertionError("fastclara must not build the full matrix")
 
-    monkeypatch.setattr(_kmedoids, "_prepare", lambda D, name, check=True: (
-        refuse() if D.shape[0] > 1000 else _prepare_orig(D, name, check)))
+    for module in (_kmedoids, _kmedoids_solvers):
+        monkeypatch.setattr(
+            module,
+            "prepare_matrix",
+            lambda D, name: refuse() if D.shape[0] > 1000 else _prepare_orig(D, name),
+        )
     km = KMedoids(5, method="fastclara", n_sampling=200, random_state=0).fit(X)
     assert km.medoid_indices_.shape == (5,)
     np.testing.assert_array_equal(km.labels_, km.predict(X))
 
 
-from skot.cluster._kmedoids import _prepare as _prepare_orig  # noqa: E402
+from skot.cluster._kmedoids_solvers import prepare_matrix as _prepare_orig  # noqa: E402
 
 
 def test_fastclara_precomputed_and_errors(blobs):
@@ -214,8 +224,7 @@ def test_fastclara_precomputed_and_errors(blobs):
         ({"n_clusters": 2, "init": [0]}, np.zeros((3, 2)), "n_clusters=2"),
         ({"metric": "precomputed"}, np.zeros((3, 2)), "square"),
         ({"metric": "precomputed", "n_clusters": 1}, -np.ones((2, 2)), "negative"),
-        ({"metric": "precomputed", "n_clusters": 1},
-         np.array([[0, np.nan], [1, 0]]), "NaN"),
+        ({"metric": "precomputed", "n_clusters": 1}, np.array([[0, np.nan], [1, 0]]), "NaN"),
         ({"metric": "nope"}, np.zeros((3, 2)), "metric"),
         ({"n_clusters": 1}, np.array([[np.nan, 1.0]]), "NaN"),
     ],
@@ -246,12 +255,16 @@ def test_dask_fastclara_equals_local():
     from joblib import parallel_backend
 
     X, _ = make_blobs(2000, 4, centers=6, random_state=0)
-    params = dict(n_clusters=6, method="fastclara", n_sampling=150, n_sampling_iter=4,
-                  random_state=7)
+    params = dict(
+        n_clusters=6, method="fastclara", n_sampling=150, n_sampling_iter=4, random_state=7
+    )
     local = KMedoids(**params).fit(X)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         with parallel_backend("dask"):
             remote = KMedoids(**params).fit(X)
     np.testing.assert_array_equal(local.medoid_indices_, remote.medoid_indices_)
@@ -269,25 +282,24 @@ def test_function_and_estimator_agree(blobs):
     np.testing.assert_array_equal(km.labels_, r.labels)
 
 
-def test_sklearn_distance_matrix_symmetric_up_to_rounding(blobs, monkeypatch):
+def test_sklearn_distance_matrix_symmetric_up_to_rounding(blobs):
     """pairwise_distances(X) is asymmetric in the last bits (BLAS): no copy, fast BUILD,
     and labels_ still equal predict(D)."""
-    from skot.cluster import _kmedoids
-
     X, _ = blobs
     X = X * 100 + 1000
     D = sk_pairwise(X)
     gap = np.abs(D - D.T).max()
-    DT, symmetric = _prepare_orig(D, "X")
-    assert DT is D and symmetric
+    P = _prepare_orig(D, "X")
+    assert P.DT is D and P.symmetric and not P.transposed
     km = KMedoids(4, metric="precomputed").fit(D)
     np.testing.assert_array_equal(km.predict(D), km.labels_)
     assert km.inertia_ == pytest.approx(ref.loss(D, km.medoid_indices_), rel=1e-12)
     exact = (D + D.T) / 2
-    assert km.inertia_ == pytest.approx(KMedoids(4, metric="precomputed").fit(exact).inertia_,
-                                        rel=1e-9)
+    assert km.inertia_ == pytest.approx(
+        KMedoids(4, metric="precomputed").fit(exact).inertia_, rel=1e-9
+    )
     if gap == 0:  # nothing to distinguish on this BLAS
         return
     far = D.copy()
     far[0, 1] += 1.0  # genuinely asymmetric: a transposed copy is used instead
-    assert _prepare_orig(far, "X")[1] is False
+    assert _prepare_orig(far, "X").symmetric is False

@@ -9,7 +9,12 @@ from skot.cluster import alternate, build, fasterpam, fastpam1, lab, pam
 from tests._reference import kmedoids as ref
 
 pytestmark = pytest.mark.kernel
-kmedoids = pytest.importorskip("kmedoids")
+
+
+@pytest.fixture(scope="module")
+def kmedoids():
+    """The peer package, for the tests that compare with it (the others run without it)."""
+    return pytest.importorskip("kmedoids")
 
 
 def _blobs_D(seed, n=120, dtype=np.float64):
@@ -25,7 +30,7 @@ SEEDS = range(20)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_swap_methods_equal_kmedoids(seed):
+def test_swap_methods_equal_kmedoids(seed, kmedoids):
     D = _blobs_D(seed)
     k = 3 + seed % 5
     init = np.random.RandomState(seed).choice(D.shape[0], k, replace=False)
@@ -42,7 +47,7 @@ def test_swap_methods_equal_kmedoids(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_build_equals_kmedoids(seed):
+def test_build_equals_kmedoids(seed, kmedoids):
     D = _blobs_D(seed)
     k = 2 + seed % 7
     r = build(D, k)
@@ -56,7 +61,7 @@ def test_build_equals_kmedoids(seed):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_float32_equals_kmedoids(seed):
+def test_float32_equals_kmedoids(seed, kmedoids):
     D = _blobs_D(seed, dtype=np.float32)
     assert D.dtype == np.float32
     init = np.random.RandomState(seed).choice(D.shape[0], 4, replace=False)
@@ -162,26 +167,34 @@ def test_read_only_and_fortran_and_asymmetric_inputs():
     ro = D.copy()
     ro.setflags(write=False)
     np.testing.assert_array_equal(fasterpam(ro, init).medoids, expected.medoids)
-    np.testing.assert_array_equal(fasterpam(np.asfortranarray(D), init).medoids,
-                                  expected.medoids)
+    np.testing.assert_array_equal(fasterpam(np.asfortranarray(D), init).medoids, expected.medoids)
     A = D + np.triu(np.ones_like(D), 1)  # asymmetric: D[o, m] is point-to-medoid
     r = fasterpam(A, init)
     assert r.loss == pytest.approx(ref.loss(A, r.medoids))
     assert ref.best_swap_gain(A, list(r.medoids)) >= -1e-9
 
 
-def test_parallel_equals_serial(monkeypatch):
-    from skot.cluster import _kmedoids
+def test_parallel_equals_serial():
+    from skot.utils._numba import parallel_policy
 
-    monkeypatch.setattr(_kmedoids, "_PARALLEL_MIN_N", 100)  # force the parallel kernels
     D = _blobs_D(7, n=1500)
     init = np.random.RandomState(0).choice(1500, 20, replace=False)
-    for method in (fasterpam, fastpam1):
-        a = method(D, init.copy(), n_jobs=1)
-        b = method(D, init.copy(), n_jobs=2)
+    for method in (fasterpam, fastpam1, pam):
+        with parallel_policy("never"):
+            a = method(D, init.copy(), n_jobs=1)
+        with parallel_policy("always"):  # the parallel kernels, whatever the size
+            b = method(D, init.copy(), n_jobs=2)
         np.testing.assert_array_equal(a.medoids, b.medoids)
+        np.testing.assert_array_equal(a.labels, b.labels)
         assert a.loss == b.loss and a.n_swaps == b.n_swaps
-    np.testing.assert_array_equal(build(D, 10, n_jobs=1).medoids, build(D, 10, n_jobs=2).medoids)
+    with parallel_policy("never"):
+        a = build(D, 10, n_jobs=1)
+        a_asym = build(np.asfortranarray(D) + np.tril(np.full_like(D, 0.5), -1), 10)
+    with parallel_policy("always"):
+        b = build(D, 10, n_jobs=2)
+        b_asym = build(np.asfortranarray(D) + np.tril(np.full_like(D, 0.5), -1), 10, n_jobs=2)
+    np.testing.assert_array_equal(a.medoids, b.medoids)
+    np.testing.assert_array_equal(a_asym.medoids, b_asym.medoids)
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,11 @@ def test_equals_scipy_all_inputs(method, seed):
     X = _data(seed, n=40 + 13 * seed)
     Z0 = hierarchy.linkage(X, method)
     d = pdist(X)
-    for Z in (linkage(X, method), linkage(d, method),
-              linkage(squareform(d), method, "precomputed")):
+    for Z in (
+        linkage(X, method),
+        linkage(d, method),
+        linkage(squareform(d), method, "precomputed"),
+    ):
         assert Z.shape == (X.shape[0] - 1, 4) and Z.dtype == np.float64
         _assert_same_tree(Z, Z0)
         hierarchy.is_valid_linkage(Z, throw=True)
@@ -57,8 +60,7 @@ def test_equals_naive_reference(method):
     Zr = ref.naive_linkage(X, method)
     h = Zr[:, 2] if method not in MONOTONE else np.sort(Zr[:, 2])
     np.testing.assert_allclose(Z[:, 2], h, rtol=0, atol=1e-10)
-    np.testing.assert_array_equal(Z[:, 3], Zr[:, 3] if method not in MONOTONE
-                                  else Z[:, 3])
+    np.testing.assert_array_equal(Z[:, 3], Zr[:, 3] if method not in MONOTONE else Z[:, 3])
 
 
 @pytest.mark.parametrize("method", ["single", "complete", "average", "weighted"])
@@ -69,6 +71,39 @@ def test_non_euclidean_metrics(method):
     # a callable metric
     f = lambda u, v: np.abs(u - v).sum()
     _assert_same_tree(linkage(X[:20], method, f), hierarchy.linkage(X[:20], method, "cityblock"))
+
+
+def test_one_metric_list():
+    """The cluster family's names derive from skot.utils._pairwise.METRICS."""
+    from skot.cluster import BottomUpClustering
+    from skot.cluster._metrics import linkage_metrics, pairwise_metrics
+    from skot.utils._pairwise import METRICS
+
+    assert pairwise_metrics() == METRICS
+    assert linkage_metrics() >= METRICS
+    X = _data(4, n=20, p=3)
+    B = X > 0
+    B[:, 0] = True  # no all-zero boolean row
+    boolean = {"dice", "jaccard", "matching", "rogerstanimoto", "russellrao", "sokalsneath", "yule"}
+    # every name of the list works in BottomUpClustering (before: only pdist's)
+    # wminkowski: in scikit-learn's list, gone from scipy; scikit-learn refuses it too
+    for metric in sorted(linkage_metrics() - {"wminkowski"}):
+        Xm = B.astype(float) if metric in boolean else X[:, :2] if metric == "haversine" else X
+        if metric == "jensenshannon":  # probability vectors
+            Xm = np.abs(X) + 0.1
+        labels = BottomUpClustering(3, metric=metric).fit(Xm).labels_
+        assert labels.shape == (20,), metric
+
+
+@pytest.mark.parametrize("metric", ["nan_euclidean", "haversine"])
+def test_list_names_unknown_to_pdist(metric):
+    """Names of the one list that pdist lacks are computed by pairwise_distances."""
+    from sklearn.metrics import pairwise_distances
+
+    X = _data(8, n=30, p=2) * 0.5
+    d = squareform(pairwise_distances(X, metric=metric), checks=False)
+    for method in ("single", "complete", "average", "weighted"):
+        _assert_same_tree(linkage(X, method, metric), hierarchy.linkage(d, method))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -114,14 +149,15 @@ def test_read_only_inputs():
     assert np.array_equal(d, pdist(X))  # input untouched
 
 
-def test_n_jobs_and_parallel_paths_identical(monkeypatch):
-    from skot.cluster import _linkage
+def test_n_jobs_and_parallel_paths_identical():
+    from skot.utils._numba import parallel_policy
 
-    monkeypatch.setattr(_linkage, "_PARALLEL_MIN_N", 10)
     X = _data(9, n=120)
     for method in ("single", "average"):
-        Z1 = linkage(X, method, n_jobs=1)
-        Z2 = linkage(X, method, n_jobs=2)
+        with parallel_policy("never"):
+            Z1 = linkage(X, method, n_jobs=1)
+        with parallel_policy("always"):  # the parallel kernels, whatever the size
+            Z2 = linkage(X, method, n_jobs=2)
         np.testing.assert_array_equal(Z1, Z2)
 
 
@@ -145,9 +181,14 @@ def test_ties_documented_behaviour():
 
 
 @pytest.mark.filterwarnings("ignore::scipy.cluster.hierarchy.ClusterWarning")
-@given(arrays(np.float64, st.tuples(st.integers(2, 25), st.integers(1, 3)),
-              elements=st.floats(-100, 100, allow_nan=False)),
-       st.sampled_from(METHODS))
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 25), st.integers(1, 3)),
+        elements=st.floats(-100, 100, allow_nan=False),
+    ),
+    st.sampled_from(METHODS),
+)
 def test_property_valid_tree_and_scipy_heights(X, method):
     Z = linkage(X, method)
     hierarchy.is_valid_linkage(Z, throw=True)
@@ -244,7 +285,7 @@ def test_property_graph_linkage_equals_reference(n, density, seed, from_partitio
     rng = np.random.RandomState(seed)
     W = np.triu(rng.uniform(0.1, 1.0, (n, n)) * (rng.uniform(size=(n, n)) < density), 1)
     W = W + W.T
-    labels = (rng.randint(0, max(1, n // 2), n) if from_partition else np.arange(n))
+    labels = rng.randint(0, max(1, n // 2), n) if from_partition else np.arange(n)
     labels = np.unique(labels, return_inverse=True)[1]
     K = labels.max() + 1
     if K < 2:
@@ -254,9 +295,8 @@ def test_property_graph_linkage_equals_reference(n, density, seed, from_partitio
     assert counts[-1] == n and Z[-1, 3] == K
     merges = ref.naive_graph_linkage(W, labels)
     wmax = W.max() if W.any() else 1.0
-    np.testing.assert_allclose(Z[: len(merges), 2], [1 - s / wmax for s, _ in merges],
-                               atol=1e-12)
-    assert np.all(Z[len(merges):, 2] == 1.0)
+    np.testing.assert_allclose(Z[: len(merges), 2], [1 - s / wmax for s, _ in merges], atol=1e-12)
+    assert np.all(Z[len(merges) :, 2] == 1.0)
     members = {c: set(np.flatnonzero(labels == c)) for c in range(K)}
     for i, (_, nodes) in enumerate(merges):
         members[K + i] = members[int(Z[i, 0])] | members[int(Z[i, 1])]

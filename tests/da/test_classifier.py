@@ -42,8 +42,7 @@ def test_classifier_trains_on_transported_sources(da_data):
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     assert clf.score(Xt, yt) > 0.85
     # source rows, when marked, are transported before prediction
-    np.testing.assert_array_equal(clf.predict(X[sd > 0], sample_domain=1),
-                                  manual.predict(mapped))
+    np.testing.assert_array_equal(clf.predict(X[sd > 0], sample_domain=1), manual.predict(mapped))
     # the adapted classifier beats the source-only one on the shifted target
     source_only = KNeighborsClassifier(1).fit(X[sd > 0], ys)
     assert clf.score(Xt, yt) > source_only.score(Xt, yt)
@@ -77,18 +76,37 @@ def test_classifier_string_labels(da_data):
 
 def test_label_propagation_matches_coupling(da_data):
     X, y, sd, ys, yt = da_data
-    lp = OTLabelPropagation(EMDTransport()).fit(X, y)
+    lp = OTLabelPropagation(transport=EMDTransport()).fit(X, y)
     P = EMDTransport().fit(X, y).coupling_
     np.testing.assert_allclose(lp.label_distributions_, ref.propagate_labels(P, ys), atol=1e-12)
     Xt = X[sd < 0]
     np.testing.assert_array_equal(lp.predict(Xt), lp.transduction_)
     np.testing.assert_allclose(lp.predict_proba(Xt), lp.label_distributions_)
     assert lp.score(Xt, yt) > 0.9
-    with_est = OTLabelPropagation(SinkhornTransport(), estimator=SVC()).fit(X, y)
+    with_est = OTLabelPropagation(SVC(), transport=SinkhornTransport()).fit(X, y)
     assert with_est.score(Xt, yt) > 0.9
     assert not hasattr(with_est, "predict_proba")
     with pytest.raises(ValueError, match="transport"):
         OTLabelPropagation(transport=LinearTransport()).fit(X, y)
+
+
+def test_classifiers_take_the_estimator_first(da_data):
+    """Both classifiers: (estimator, transport); the former order warns and still works."""
+    import inspect
+
+    for cls in (DomainAdaptationClassifier, OTLabelPropagation):
+        params = list(inspect.signature(cls).parameters)
+        assert params[:2] == ["estimator", "transport"]
+    X, y, sd, _ys, yt = da_data
+    new = OTLabelPropagation(SVC(), EMDTransport()).fit(X, y)
+    with pytest.warns(FutureWarning, match="transport="):
+        old = OTLabelPropagation(EMDTransport()).fit(X, y)
+    np.testing.assert_array_equal(old.transduction_, new.transduction_)
+    assert old.estimator_ is None and isinstance(old.transport_, EMDTransport)
+    np.testing.assert_array_equal(old.predict(X[sd < 0]), new.transduction_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        OTLabelPropagation(transport=EMDTransport()).fit(X, y)
 
 
 def test_label_propagation_against_skada(da_data, skada_module):
@@ -99,20 +117,22 @@ def test_label_propagation_against_skada(da_data, skada_module):
     with sklearn.config_context(enable_metadata_routing=True):
         theirs = OTLabelProp(SVC(), reg=None).fit(X, y_full.copy(), sample_domain=sd)
         acc_theirs = theirs.score(X[sd < 0], yt)
-    ours = OTLabelPropagation(EMDTransport(), estimator=SVC()).fit(X, y)
+    ours = OTLabelPropagation(SVC(), transport=EMDTransport()).fit(X, y)
     assert ours.score(X[sd < 0], yt) >= acc_theirs
 
 
 def test_pipeline_and_grid_search_with_plain_fit(da_data):
     X, y, sd, _ys, yt = da_data
-    pipe = make_pipeline(StandardScaler(),
-                         DomainAdaptationClassifier(LogisticRegression(), SinkhornTransport()))
+    pipe = make_pipeline(
+        StandardScaler(), DomainAdaptationClassifier(LogisticRegression(), SinkhornTransport())
+    )
     pipe.fit(X, y)
     assert pipe.score(X[sd < 0], yt) > 0.9
     grid = GridSearchCV(
         DomainAdaptationClassifier(LogisticRegression(), SinkhornTransport(max_iter=3000)),
         {"transport__reg": [0.5, 2.0], "estimator__C": [0.1, 1.0]},
-        scoring=PredictionEntropyScorer(), cv=3,
+        scoring=PredictionEntropyScorer(),
+        cv=3,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -125,8 +145,12 @@ def test_grid_search_with_sample_domain_and_circular_validation(da_data):
     X, _y, sd, ys, yt = da_data
     y_full = np.concatenate([ys, yt])
     clf = DomainAdaptationClassifier(KNeighborsClassifier(1), EMDTransport())
-    grid = GridSearchCV(clf, {"transport__metric": ["sqeuclidean", "euclidean"]},
-                        scoring=CircularValidationScorer(), cv=2)
+    grid = GridSearchCV(
+        clf,
+        {"transport__metric": ["sqeuclidean", "euclidean"]},
+        scoring=CircularValidationScorer(),
+        cv=2,
+    )
     grid.fit(X, _masked(y_full, sd), sample_domain=sd)
     assert 0.0 <= grid.best_score_ <= 1.0
     clf.fit(X, _masked(y_full, sd))
@@ -162,14 +186,17 @@ def test_accuracy_at_least_skada(shift, skada_module):
     from skada import EntropicOTMapping, OTMapping
     from skada.datasets import make_shifted_datasets
 
-    X, y, sd = make_shifted_datasets(n_samples_source=20, n_samples_target=21, shift=shift,
-                                     noise=0.3, random_state=0)
+    X, y, sd = make_shifted_datasets(
+        n_samples_source=20, n_samples_target=21, shift=shift, noise=0.3, random_state=0
+    )
     Xt, yt = X[sd < 0], y[sd < 0]
     ym = _masked(y, sd)
     for ours, theirs in [
         (DomainAdaptationClassifier(SVC(), EMDTransport()), OTMapping(SVC())),
-        (DomainAdaptationClassifier(SVC(), SinkhornTransport(1.0)),
-         EntropicOTMapping(SVC(), reg_e=1.0)),
+        (
+            DomainAdaptationClassifier(SVC(), SinkhornTransport(1.0)),
+            EntropicOTMapping(SVC(), reg_e=1.0),
+        ),
     ]:
         with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -193,20 +220,30 @@ def test_skot_transport_in_skada_pipeline(da_data, skada_module):
         np.testing.assert_array_equal(pipe.predict(X[sd < 0]), ours.predict(X[sd < 0]))
         # skada's splitter and scorer with skot's classifier
         clf = DomainAdaptationClassifier(LogisticRegression(), SinkhornTransport())
-        scores = cross_val_score(clf, X, y_full, params={"sample_domain": sd},
-                                 cv=SourceTargetShuffleSplit(n_splits=2, random_state=0),
-                                 scoring=SkadaEntropy())
+        scores = cross_val_score(
+            clf,
+            X,
+            y_full,
+            params={"sample_domain": sd},
+            cv=SourceTargetShuffleSplit(n_splits=2, random_state=0),
+            scoring=SkadaEntropy(),
+        )
         assert np.all(np.isfinite(scores))
         # skot's scorer with routing on
-        grid = GridSearchCV(clf, {"transport__reg": [0.5, 1.0]}, scoring=PredictionEntropyScorer(),
-                            cv=SourceTargetShuffleSplit(n_splits=2, random_state=0))
+        grid = GridSearchCV(
+            clf,
+            {"transport__reg": [0.5, 1.0]},
+            scoring=PredictionEntropyScorer(),
+            cv=SourceTargetShuffleSplit(n_splits=2, random_state=0),
+        )
         grid.fit(X, y_full, sample_domain=sd)
         assert grid.best_params_["transport__reg"] in (0.5, 1.0)
     assert not sklearn.get_config()["enable_metadata_routing"]
 
 
-@pytest.mark.parametrize("est", [EMDTransport(), SinkhornTransport(), LinearTransport()],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est", [EMDTransport(), SinkhornTransport(), LinearTransport()], ids=lambda e: type(e).__name__
+)
 def test_set_output_pandas_and_feature_names(est):
     pd = pytest.importorskip("pandas")
     X, y, _sd, _ys, _yt = make_da(n_features=3)

@@ -32,11 +32,14 @@ def test_sample_domain_derived_in_fit_and_all_target_at_transform():
     assert check_sample_domain(np.array([1.0, -2.0]), 2).dtype == np.int64
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.array([1, -2, 3]), "shape"),
-    (np.array([0.5, -2.0]), "integers"),
-    (np.array(["a", "b"]), "integers"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([1, -2, 3]), "shape"),
+        (np.array([0.5, -2.0]), "integers"),
+        (np.array(["a", "b"]), "integers"),
+    ],
+)
 def test_sample_domain_errors(bad, match):
     with pytest.raises(ValueError, match=match):
         check_sample_domain(bad, 2)
@@ -79,10 +82,17 @@ def test_multi_source_and_target_domains_are_pooled(da_data):
     assert a.domains_.tolist() == [-4, -2, 1, 3]
 
 
-@pytest.mark.parametrize("est", [
-    EMDTransport(), SinkhornTransport(), LinearTransport(),
-    DomainAdaptationClassifier(), OTLabelPropagation(),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est",
+    [
+        EMDTransport(),
+        SinkhornTransport(),
+        LinearTransport(),
+        DomainAdaptationClassifier(),
+        OTLabelPropagation(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_no_target_rows_error(est):
     X, _y, _sd, ys, yt = make_da()
     with pytest.raises(ValueError, match="no target rows"):
@@ -91,8 +101,7 @@ def test_no_target_rows_error(est):
         est.fit(X, np.concatenate([ys, yt]), sample_domain=np.ones(len(X), dtype=int))
 
 
-@pytest.mark.parametrize("est", [EMDTransport(), LinearTransport()],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("est", [EMDTransport(), LinearTransport()], ids=lambda e: type(e).__name__)
 def test_no_source_rows_error(est):
     X, _y, _sd, _ys, _yt = make_da()
     with pytest.raises(ValueError, match="no source rows"):
@@ -101,8 +110,9 @@ def test_no_source_rows_error(est):
         est.fit(X, sample_domain=-2)
 
 
-@pytest.mark.parametrize("est", [DomainAdaptationClassifier(), OTLabelPropagation()],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est", [DomainAdaptationClassifier(), OTLabelPropagation()], ids=lambda e: type(e).__name__
+)
 def test_no_labelled_source_rows_error(est):
     X, _y, sd, _ys, _yt = make_da()
     with pytest.raises(ValueError, match="no labelled source rows"):
@@ -111,9 +121,16 @@ def test_no_labelled_source_rows_error(est):
         est.fit(X, None, sample_domain=sd)
 
 
-@pytest.mark.parametrize("est", [
-    EMDTransport(), LinearTransport(), DomainAdaptationClassifier(), OTLabelPropagation(),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est",
+    [
+        EMDTransport(),
+        LinearTransport(),
+        DomainAdaptationClassifier(),
+        OTLabelPropagation(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_bad_input_errors(est):
     X, y, sd, _ys, _yt = make_da()
     with pytest.raises(ValueError, match="lengths must match"):

@@ -1,27 +1,30 @@
-"""The numba kernels of skot.da against loops (rerun with NUMBA_BOUNDSCHECK=1)."""
+"""The numba kernels of skot.da and of the class-regularised solvers against loops.
+
+Rerun with NUMBA_BOUNDSCHECK=1.
+"""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skot.da import _kernels as K
+from skot.da import _nearest_kernels as K
+from skot.ot import _class_regularized_kernels as CK
 
 from .._reference import da as ref
 
 pytestmark = pytest.mark.kernel
 
 
-@given(n=st.integers(1, 12), m=st.integers(1, 12), d=st.integers(1, 4),
-       seed=st.integers(0, 10_000))
+@given(n=st.integers(1, 12), m=st.integers(1, 12), d=st.integers(1, 4), seed=st.integers(0, 10_000))
 def test_nearest_rows(n, m, d, seed):
     rng = np.random.RandomState(seed)
     X, Y = rng.randn(n, d), rng.randn(m, d)
     Y[m // 2] = Y[0]  # a tie: the first index wins
     idx = np.empty(n, dtype=np.int64)
-    K.nearest_rows(X, Y, idx)
+    K.nearest_rows.serial(X, Y, idx)
     idx_par = np.empty(n, dtype=np.int64)
-    K.nearest_rows_par(X, Y, idx_par)
+    K.nearest_rows.parallel(X, Y, idx_par)
     expected = [int(np.argmin(((Y - x) ** 2).sum(1))) for x in X]
     assert idx.tolist() == expected
     assert idx_par.tolist() == expected
@@ -43,8 +46,8 @@ def test_group_sums_and_norms():
     labels = np.array([0, 2, 1, 0, 2, 2, 1], dtype=np.int64)
     sums = np.empty((3, 5))
     norms = np.empty((3, 5))
-    K.group_sums(P, labels, 3, sums)
-    K.group_norms(P, labels, 3, norms)
+    CK.group_sums(P, labels, 3, sums)
+    CK.group_norms(P, labels, 3, norms)
     for c in range(3):
         np.testing.assert_allclose(sums[c], P[labels == c].sum(0))
         np.testing.assert_allclose(norms[c], np.sqrt((P[labels == c] ** 2).sum(0)))

@@ -30,31 +30,63 @@ def _pot_pairs():
     return [
         ("emd", EMDTransport(), ot.da.EMDTransport()),
         ("emd-median", EMDTransport(norm="median"), ot.da.EMDTransport(norm="median")),
-        ("emd-euclidean", EMDTransport(metric="euclidean"),
-         ot.da.EMDTransport(metric="euclidean")),
-        ("sinkhorn-log", SinkhornTransport(1.0, **TIGHT),
-         ot.da.SinkhornTransport(reg_e=1.0, **TIGHT)),
-        ("sinkhorn-scaling-max", SinkhornTransport(0.3, method="scaling", norm="max", **TIGHT),
-         ot.da.SinkhornTransport(reg_e=0.3, norm="max", **TIGHT)),
-        ("sinkhorn-sns", SinkhornTransport(0.5, method="sns", tol=1e-12, max_iter=500),
-         ot.da.SinkhornTransport(reg_e=0.5, **TIGHT)),
-        ("sinkhorn-ferradans", SinkhornTransport(1.0, out_of_sample="ferradans", **TIGHT),
-         ot.da.SinkhornTransport(reg_e=1.0, out_of_sample_map="ferradans", **TIGHT)),
-        ("sinkhorn-loglog", SinkhornTransport(0.2, norm="loglog", **TIGHT),
-         ot.da.SinkhornTransport(reg_e=0.2, norm="loglog", **TIGHT)),
-        ("unbalanced", UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT),
-         ot.da.UnbalancedSinkhornTransport(reg_e=1.0, reg_m=0.5, **TIGHT)),
-        ("lpl1", ClassRegularizedTransport(1.0, 0.5, tol=1e-13, max_inner_iter=20000),
-         ot.da.SinkhornLpl1Transport(reg_e=1.0, reg_cl=0.5, tol=1e-13, max_inner_iter=20000)),
-        ("l1l2", ClassRegularizedTransport(1.0, 0.5, penalty="l1l2", tol=1e-13,
-                                           max_inner_iter=20000),
-         ot.da.SinkhornL1l2Transport(reg_e=1.0, reg_cl=0.5, tol=1e-13, max_inner_iter=20000)),
+        ("emd-euclidean", EMDTransport(metric="euclidean"), ot.da.EMDTransport(metric="euclidean")),
+        (
+            "sinkhorn-log",
+            SinkhornTransport(1.0, **TIGHT),
+            ot.da.SinkhornTransport(reg_e=1.0, **TIGHT),
+        ),
+        (
+            "sinkhorn-scaling-max",
+            SinkhornTransport(0.3, method="scaling", norm="max", **TIGHT),
+            ot.da.SinkhornTransport(reg_e=0.3, norm="max", **TIGHT),
+        ),
+        (
+            "sinkhorn-sns",
+            SinkhornTransport(0.5, method="sns", tol=1e-12, max_iter=500),
+            ot.da.SinkhornTransport(reg_e=0.5, **TIGHT),
+        ),
+        (
+            "sinkhorn-ferradans",
+            SinkhornTransport(1.0, out_of_sample="ferradans", **TIGHT),
+            ot.da.SinkhornTransport(reg_e=1.0, out_of_sample_map="ferradans", **TIGHT),
+        ),
+        (
+            "sinkhorn-loglog",
+            SinkhornTransport(0.2, norm="loglog", **TIGHT),
+            ot.da.SinkhornTransport(reg_e=0.2, norm="loglog", **TIGHT),
+        ),
+        (
+            "unbalanced",
+            UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT),
+            ot.da.UnbalancedSinkhornTransport(reg_e=1.0, reg_m=0.5, **TIGHT),
+        ),
+        (
+            "lpl1",
+            ClassRegularizedTransport(1.0, 0.5, tol=1e-13, max_inner_iter=20000),
+            ot.da.SinkhornLpl1Transport(reg_e=1.0, reg_cl=0.5, tol=1e-13, max_inner_iter=20000),
+        ),
+        (
+            "l1l2",
+            ClassRegularizedTransport(1.0, 0.5, penalty="l1l2", tol=1e-13, max_inner_iter=20000),
+            ot.da.SinkhornL1l2Transport(reg_e=1.0, reg_cl=0.5, tol=1e-13, max_inner_iter=20000),
+        ),
     ]
 
 
-PAIR_IDS = ["emd", "emd-median", "emd-euclidean", "sinkhorn-log", "sinkhorn-scaling-max",
-            "sinkhorn-sns", "sinkhorn-ferradans", "sinkhorn-loglog", "unbalanced", "lpl1",
-            "l1l2"]
+PAIR_IDS = [
+    "emd",
+    "emd-median",
+    "emd-euclidean",
+    "sinkhorn-log",
+    "sinkhorn-scaling-max",
+    "sinkhorn-sns",
+    "sinkhorn-ferradans",
+    "sinkhorn-loglog",
+    "unbalanced",
+    "lpl1",
+    "l1l2",
+]
 
 
 @pytest.mark.parametrize("idx", range(len(PAIR_IDS)), ids=PAIR_IDS)
@@ -70,18 +102,21 @@ def test_coupling_and_maps_equal_pot(idx):
     np.testing.assert_allclose(ours.coupling_, theirs.coupling_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(ours.cost_, theirs.cost_, rtol=1e-12, atol=1e-12)
     # fitted and new source rows
-    np.testing.assert_allclose(ours.transform(Xs, sample_domain=1), theirs.transform(Xs=Xs),
-                               atol=1e-8)
-    np.testing.assert_allclose(ours.transform(Xnew, sample_domain=1),
-                               theirs.transform(Xs=Xnew), atol=1e-10)
+    np.testing.assert_allclose(
+        ours.transform(Xs, sample_domain=1), theirs.transform(Xs=Xs), atol=1e-8
+    )
+    np.testing.assert_allclose(
+        ours.transform(Xnew, sample_domain=1), theirs.transform(Xs=Xnew), atol=1e-10
+    )
     # target -> source, fitted and new rows
-    np.testing.assert_allclose(ours.inverse_transform(Xt), theirs.inverse_transform(Xt=Xt),
-                               atol=1e-8)
-    np.testing.assert_allclose(ours.inverse_transform(Xnew),
-                               theirs.inverse_transform(Xt=Xnew), atol=1e-10)
+    np.testing.assert_allclose(
+        ours.inverse_transform(Xt), theirs.inverse_transform(Xt=Xt), atol=1e-8
+    )
+    np.testing.assert_allclose(
+        ours.inverse_transform(Xnew), theirs.inverse_transform(Xt=Xnew), atol=1e-10
+    )
     # label propagation
-    np.testing.assert_allclose(ours.transform_labels(ys), theirs.transform_labels(ys),
-                               atol=1e-8)
+    np.testing.assert_allclose(ours.transform_labels(ys), theirs.transform_labels(ys), atol=1e-8)
 
 
 def test_linear_equals_pot_and_reference():
@@ -91,10 +126,12 @@ def test_linear_equals_pot_and_reference():
     Xnew = np.random.RandomState(2).randn(5, 3)
     ours = LinearTransport().fit(X, y)
     theirs = ot.da.LinearTransport().fit(Xs=Xs, Xt=Xt)
-    np.testing.assert_allclose(ours.transform(Xnew, sample_domain=1),
-                               theirs.transform(Xs=Xnew), atol=1e-10)
-    np.testing.assert_allclose(ours.inverse_transform(Xnew),
-                               theirs.inverse_transform(Xt=Xnew), atol=1e-10)
+    np.testing.assert_allclose(
+        ours.transform(Xnew, sample_domain=1), theirs.transform(Xs=Xnew), atol=1e-10
+    )
+    np.testing.assert_allclose(
+        ours.inverse_transform(Xnew), theirs.inverse_transform(Xt=Xnew), atol=1e-10
+    )
     A, B = ref.bures_map(Xs, Xt)
     np.testing.assert_allclose(ours.A_, A, atol=1e-8)
     np.testing.assert_allclose(ours.B_, B, atol=1e-8)
@@ -112,19 +149,24 @@ def test_maps_equal_slow_references():
     Xnew = np.random.RandomState(3).randn(6, 2)
     emd = EMDTransport().fit(X, y)
     np.testing.assert_allclose(emd.cost_, ref.sqeuclidean(Xs, Xt), atol=1e-12)
-    np.testing.assert_allclose(emd.fit_transform(X, y)[sd > 0],
-                               ref.barycentric_map(emd.coupling_, Xt), atol=1e-12)
+    np.testing.assert_allclose(
+        emd.fit_transform(X, y)[sd > 0], ref.barycentric_map(emd.coupling_, Xt), atol=1e-12
+    )
     np.testing.assert_allclose(
         emd.transform(Xnew, sample_domain=1),
-        ref.nearest_displacement(Xnew, Xs, ref.barycentric_map(emd.coupling_, Xt)), atol=1e-12)
+        ref.nearest_displacement(Xnew, Xs, ref.barycentric_map(emd.coupling_, Xt)),
+        atol=1e-12,
+    )
     sk = SinkhornTransport(0.5, **TIGHT).fit(X, y)
     P = ref.sinkhorn(np.full(15, 1 / 15), np.full(12, 1 / 12), sk.cost_, 0.5)
     np.testing.assert_allclose(sk.coupling_, P, atol=1e-10)
-    np.testing.assert_allclose(sk.transform(Xnew, sample_domain=1),
-                               ref.entropic_map(Xnew, Xt, sk._potentials[1], 0.5), atol=1e-10)
+    np.testing.assert_allclose(
+        sk.transform(Xnew, sample_domain=1),
+        ref.entropic_map(Xnew, Xt, sk._potentials[1], 0.5),
+        atol=1e-10,
+    )
     np.testing.assert_allclose(sk.transform_labels(ys), ref.propagate_labels(P, ys), atol=1e-8)
-    cr = ClassRegularizedTransport(0.5, 1.0, max_iter=4, tol=1e-14,
-                                   max_inner_iter=20000).fit(X, y)
+    cr = ClassRegularizedTransport(0.5, 1.0, max_iter=4, tol=1e-14, max_inner_iter=20000).fit(X, y)
     P = ref.lpl1_transport(np.full(15, 1 / 15), np.full(12, 1 / 12), cr.cost_, ys, 0.5, 1.0, 4)
     np.testing.assert_allclose(cr.coupling_, P, atol=1e-9)
 
@@ -141,8 +183,13 @@ def test_continuous_map_agrees_with_barycentric_on_fitted_rows():
 
 def test_fit_transform_equals_fit_then_transform(da_data):
     X, y, sd, _ys, _yt = da_data
-    for est in (EMDTransport(), SinkhornTransport(), LinearTransport(),
-                UnbalancedSinkhornTransport(), ClassRegularizedTransport()):
+    for est in (
+        EMDTransport(),
+        SinkhornTransport(),
+        LinearTransport(),
+        UnbalancedSinkhornTransport(),
+        ClassRegularizedTransport(),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             a = clone(est).fit_transform(X, y)
@@ -172,23 +219,28 @@ def test_batch_size_and_n_jobs_do_not_change_results(batch_size):
     np.testing.assert_array_equal(e.transform(Xnew, sample_domain=1), base_e)
     # the entropic map's matrix products see blocks of another height: BLAS may
     # sum in another order (last bits); n_jobs alone changes nothing
-    np.testing.assert_allclose(s.transform(Xnew, sample_domain=1), base_s, rtol=0,
-                               atol=1e-12)
+    np.testing.assert_allclose(s.transform(Xnew, sample_domain=1), base_s, rtol=0, atol=1e-12)
     s1 = SinkhornTransport(batch_size=batch_size, n_jobs=1).fit(X, y)
-    np.testing.assert_array_equal(s1.transform(Xnew, sample_domain=1),
-                                  s.transform(Xnew, sample_domain=1))
+    np.testing.assert_array_equal(
+        s1.transform(Xnew, sample_domain=1), s.transform(Xnew, sample_domain=1)
+    )
 
 
-def test_parallel_kernels_equal_serial(monkeypatch):
-    import skot.da._base as base
+def test_parallel_kernels_equal_serial():
+    from skot.utils._numba import parallel_policy
 
     X, y, _sd, _ys, _yt = make_da(n_source=40, n_target=30)
     Xnew = np.random.RandomState(5).randn(50, 2)
-    serial = [EMDTransport().fit(X, y).transform(Xnew, sample_domain=1),
-              SinkhornTransport().fit(X, y).transform(Xnew, sample_domain=1)]
-    monkeypatch.setattr(base, "_PARALLEL_MIN_WORK", 0)
-    par = [EMDTransport(n_jobs=2).fit(X, y).transform(Xnew, sample_domain=1),
-           SinkhornTransport(n_jobs=2).fit(X, y).transform(Xnew, sample_domain=1)]
+    with parallel_policy("never"):
+        serial = [
+            EMDTransport().fit(X, y).transform(Xnew, sample_domain=1),
+            SinkhornTransport().fit(X, y).transform(Xnew, sample_domain=1),
+        ]
+    with parallel_policy("always"):
+        par = [
+            EMDTransport(n_jobs=2).fit(X, y).transform(Xnew, sample_domain=1),
+            SinkhornTransport(n_jobs=2).fit(X, y).transform(Xnew, sample_domain=1),
+        ]
     for a, b in zip(serial, par):
         np.testing.assert_array_equal(a, b)
 
@@ -211,8 +263,9 @@ def test_pickle_roundtrip(da_data):
     est = SinkhornTransport().fit(X, y)
     again = pickle.loads(pickle.dumps(est))
     Xnew = X[:5] + 0.3
-    np.testing.assert_array_equal(again.transform(Xnew, sample_domain=1),
-                                  est.transform(Xnew, sample_domain=1))
+    np.testing.assert_array_equal(
+        again.transform(Xnew, sample_domain=1), est.transform(Xnew, sample_domain=1)
+    )
 
 
 def test_convergence_warnings(da_data):
@@ -272,9 +325,13 @@ def test_memory_refused(monkeypatch, da_data):
     import skot.da._base as base
 
     X, y, _sd, _ys, _yt = da_data
-    monkeypatch.setattr(base, "check_memory",
-                        lambda nbytes, what, hint="": (_ for _ in ()).throw(
-                            MemoryError(f"Refusing to allocate {what}")))
+    monkeypatch.setattr(
+        base,
+        "check_memory",
+        lambda nbytes, what, hint="": (_ for _ in ()).throw(
+            MemoryError(f"Refusing to allocate {what}")
+        ),
+    )
     with pytest.raises(MemoryError, match="cost and coupling"):
         EMDTransport().fit(X, y)
 
@@ -302,8 +359,12 @@ def test_sinkhorn_marginals_and_label_rows(seed, reg):
 
 def test_couplings_identical_for_any_n_jobs():
     X, y, _sd, _ys, _yt = make_da(n_source=40, n_target=30)
-    for est in (EMDTransport(), SinkhornTransport(), UnbalancedSinkhornTransport(),
-                ClassRegularizedTransport(penalty="l1l2")):
+    for est in (
+        EMDTransport(),
+        SinkhornTransport(),
+        UnbalancedSinkhornTransport(),
+        ClassRegularizedTransport(penalty="l1l2"),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             one = clone(est).set_params(n_jobs=1).fit(X, y)
@@ -315,10 +376,15 @@ def test_couplings_identical_for_any_n_jobs():
 # ------------------------------------------------- entropic out-of-sample map
 
 
-@given(n=st.integers(1, 9), m=st.integers(1, 10), reg=st.floats(1e-3, 10.0),
-       block=st.integers(1, 12), seed=st.integers(0, 10_000))
+@given(
+    n=st.integers(1, 9),
+    m=st.integers(1, 10),
+    reg=st.floats(1e-3, 10.0),
+    block=st.integers(1, 12),
+    seed=st.integers(0, 10_000),
+)
 def test_entropic_map_equals_reference(n, m, reg, block, seed):
-    from skot.da._base import entropic_map
+    from skot.da._maps import entropic_map
 
     rng = np.random.RandomState(seed)
     X, Y = rng.randn(n, 2), rng.randn(m, 2)
@@ -331,7 +397,7 @@ def test_entropic_map_equals_reference(n, m, reg, block, seed):
 
 
 def test_entropic_map_tiny_reg_and_far_points_do_not_overflow():
-    from skot.da._base import entropic_map
+    from skot.da._maps import entropic_map
 
     Y = np.array([[1.0], [5.0]])
     out = entropic_map(np.array([[0.0]]), Y, np.zeros(2), 1e-6)
@@ -340,13 +406,22 @@ def test_entropic_map_tiny_reg_and_far_points_do_not_overflow():
     rng = np.random.RandomState(0)
     X, Y = rng.randn(6, 3) + 1e4, rng.randn(7, 3) + 1e4
     g = rng.randn(7)
-    np.testing.assert_allclose(entropic_map(X, Y, g, 0.5), ref.entropic_map(X, Y, g, 0.5),
-                               rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        entropic_map(X, Y, g, 0.5), ref.entropic_map(X, Y, g, 0.5), rtol=0, atol=1e-8
+    )
 
 
-@pytest.mark.parametrize("metric, norm", [("euclidean", None), ("sqeuclidean", "log"),
-                                          ("sqeuclidean", "median"), ("sqeuclidean", 3.0),
-                                          ("cityblock", "max"), ("euclidean", "loglog")])
+@pytest.mark.parametrize(
+    "metric, norm",
+    [
+        ("euclidean", None),
+        ("sqeuclidean", "log"),
+        ("sqeuclidean", "median"),
+        ("sqeuclidean", 3.0),
+        ("cityblock", "max"),
+        ("euclidean", "loglog"),
+    ],
+)
 def test_continuous_map_matches_fitted_barycentre_for_every_cost(metric, norm):
     """On the fitted rows the entropic map equals the barycentric map (any cost)."""
     X, y, sd, _ys, _yt = make_da(n_source=17, n_target=13, n_features=3)

@@ -44,10 +44,16 @@ def _aggregate(P, rows, cols):
     return out2
 
 
-@pytest.mark.parametrize("est", [EMDTransport(), SinkhornTransport(0.5, **TIGHT),
-                                 SinkhornTransport(0.5, method="log", **TIGHT),
-                                 UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT)],
-                         ids=["emd", "sinkhorn", "sinkhorn-log", "unbalanced"])
+@pytest.mark.parametrize(
+    "est",
+    [
+        EMDTransport(),
+        SinkhornTransport(0.5, **TIGHT),
+        SinkhornTransport(0.5, method="log", **TIGHT),
+        UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT),
+    ],
+    ids=["emd", "sinkhorn", "sinkhorn-log", "unbalanced"],
+)
 def test_integer_weights_equal_repeated_rows(est):
     X, y, sd, w = _weighted_problem()
     Xr, yr, sdr, idx = _repeat(X, y, sd, w)
@@ -66,11 +72,16 @@ def test_integer_weights_equal_repeated_rows(est):
         # strictly convex: repeated rows share their mass equally, so they map
         # (fitted and new rows) exactly like the weighted row
         Xnew = np.random.RandomState(7).randn(5, 2) + 1.0
-        np.testing.assert_allclose(weighted.transform(Xnew, sample_domain=1),
-                                   repeated.transform(Xnew, sample_domain=1), atol=1e-9)
+        np.testing.assert_allclose(
+            weighted.transform(Xnew, sample_domain=1),
+            repeated.transform(Xnew, sample_domain=1),
+            atol=1e-9,
+        )
         np.testing.assert_allclose(
             weighted.transform(X, sample_domain=sd)[idx],
-            repeated.transform(Xr, sample_domain=sdr), atol=1e-9)
+            repeated.transform(Xr, sample_domain=sdr),
+            atol=1e-9,
+        )
 
 
 def test_linear_weights_equal_repeated_rows_and_reference():
@@ -94,8 +105,7 @@ def test_zero_weight_rows_are_dropped():
     keep = w > 0
     for est in (EMDTransport(), SinkhornTransport(0.5, **TIGHT)):
         weighted = clone(est).fit(X, y, sample_weight=w, sample_domain=sd)
-        dropped = clone(est).fit(X[keep], y[keep], sample_weight=w[keep],
-                                 sample_domain=sd[keep])
+        dropped = clone(est).fit(X[keep], y[keep], sample_weight=w[keep], sample_domain=sd[keep])
         P = weighted.coupling_
         np.testing.assert_allclose(P[2], 0.0, atol=1e-300)
         np.testing.assert_allclose(P[:, 12 - 10], 0.0, atol=1e-300)
@@ -118,30 +128,34 @@ def test_weights_equal_pot_with_explicit_masses():
     np.testing.assert_allclose(emd.coupling_, ot.emd(a, b, M), atol=1e-10)
     sk = SinkhornTransport(0.5, **TIGHT).fit(X, y, sample_weight=w, sample_domain=sd)
     np.testing.assert_allclose(
-        sk.coupling_, ot.sinkhorn(a, b, M, 0.5, method="sinkhorn_log", numItermax=20000,
-                                  stopThr=1e-13), atol=1e-9)
+        sk.coupling_,
+        ot.sinkhorn(a, b, M, 0.5, method="sinkhorn_log", numItermax=20000, stopThr=1e-13),
+        atol=1e-9,
+    )
     np.testing.assert_allclose(sk.coupling_, ref.sinkhorn(a, b, M, 0.5), atol=1e-9)
-    ub = UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT).fit(X, y, sample_weight=w,
-                                                           sample_domain=sd)
+    ub = UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT).fit(X, y, sample_weight=w, sample_domain=sd)
     np.testing.assert_allclose(
-        ub.coupling_, ot.unbalanced.sinkhorn_unbalanced(a, b, M, 1.0, 0.5, numItermax=20000,
-                                                       stopThr=1e-13), atol=1e-9)
+        ub.coupling_,
+        ot.unbalanced.sinkhorn_unbalanced(a, b, M, 1.0, 0.5, numItermax=20000, stopThr=1e-13),
+        atol=1e-9,
+    )
     ys = y[s]
     cr = ClassRegularizedTransport(1.0, 0.5, tol=1e-13, max_inner_iter=20000).fit(
-        X, y, sample_weight=w, sample_domain=sd)
+        X, y, sample_weight=w, sample_domain=sd
+    )
     P = ot.da.sinkhorn_lpl1_mm(a, ys, b, M, 1.0, 0.5, numInnerItermax=20000, stopInnerThr=1e-13)
     np.testing.assert_allclose(cr.coupling_, P, atol=1e-9)
     # the weighted barycentric map of the fitted rows
-    np.testing.assert_allclose(sk.transform(X[s], sample_domain=1),
-                               ref.barycentric_map(sk.coupling_, X[t]), atol=1e-10)
+    np.testing.assert_allclose(
+        sk.transform(X[s], sample_domain=1), ref.barycentric_map(sk.coupling_, X[t]), atol=1e-10
+    )
 
 
 def test_uniform_weights_change_nothing(da_data):
     X, y, sd, _ys, _yt = da_data
     for est in (EMDTransport(), SinkhornTransport(), LinearTransport()):
         a = clone(est).fit_transform(X, y, sample_domain=sd)
-        b = clone(est).fit_transform(X, y, sample_weight=np.full(len(X), 2.5),
-                                     sample_domain=sd)
+        b = clone(est).fit_transform(X, y, sample_weight=np.full(len(X), 2.5), sample_domain=sd)
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
@@ -175,8 +189,9 @@ class _WeightSpy(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         self.seen_weight_ = None if sample_weight is None else np.asarray(sample_weight)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
-        self.centres_ = np.array([np.average(X[y == c], axis=0, weights=w[y == c])
-                                  for c in self.classes_])
+        self.centres_ = np.array(
+            [np.average(X[y == c], axis=0, weights=w[y == c]) for c in self.classes_]
+        )
         return self
 
     def predict(self, X):
@@ -188,17 +203,20 @@ def test_classifier_passes_weights_to_transport_and_estimator(da_data):
     X, y, sd, _ys, _yt = da_data
     w = np.random.RandomState(0).rand(len(X)) + 0.5
     clf = DomainAdaptationClassifier(_WeightSpy(), SinkhornTransport(0.5)).fit(
-        X, y, sample_weight=w, sample_domain=sd)
+        X, y, sample_weight=w, sample_domain=sd
+    )
     np.testing.assert_array_equal(clf.estimator_.seen_weight_, w[sd > 0])
     alone = SinkhornTransport(0.5).fit(X, y, sample_weight=w, sample_domain=sd)
     np.testing.assert_array_equal(clf.transport_.coupling_, alone.coupling_)
     # an estimator without sample_weight still trains (the transport is weighted)
     knn = DomainAdaptationClassifier(KNeighborsClassifier(3), SinkhornTransport(0.5)).fit(
-        X, y, sample_weight=w, sample_domain=sd)
+        X, y, sample_weight=w, sample_domain=sd
+    )
     np.testing.assert_array_equal(knn.transport_.coupling_, alone.coupling_)
     # label propagation: weighted coupling, target weights to its estimator
-    lp = OTLabelPropagation(SinkhornTransport(0.5), estimator=_WeightSpy()).fit(
-        X, y, sample_weight=w, sample_domain=sd)
+    lp = OTLabelPropagation(_WeightSpy(), transport=SinkhornTransport(0.5)).fit(
+        X, y, sample_weight=w, sample_domain=sd
+    )
     np.testing.assert_array_equal(lp.transport_.coupling_, alone.coupling_)
     np.testing.assert_array_equal(lp.estimator_.seen_weight_, w[sd < 0])
     np.testing.assert_allclose(lp.label_distributions_, alone.transform_labels(y[sd > 0]))
@@ -208,8 +226,10 @@ def test_classifier_weights_equal_repeated_rows():
     X, y, sd, w = _weighted_problem(n_source=20, n_target=16)
     Xr, yr, sdr, _idx = _repeat(X, y, sd, w)
     Xnew = np.random.RandomState(4).randn(30, 2) * 2 + np.array([3.0, 1.0])
-    for clf in (DomainAdaptationClassifier(_WeightSpy(), SinkhornTransport(0.5, **TIGHT)),
-                OTLabelPropagation(SinkhornTransport(0.5, **TIGHT))):
+    for clf in (
+        DomainAdaptationClassifier(_WeightSpy(), SinkhornTransport(0.5, **TIGHT)),
+        OTLabelPropagation(transport=SinkhornTransport(0.5, **TIGHT)),
+    ):
         a = clone(clf).fit(X, y, sample_weight=w, sample_domain=sd)
         b = clone(clf).fit(Xr, yr, sample_domain=sdr)
         np.testing.assert_array_equal(a.predict(Xnew), b.predict(Xnew))
@@ -227,21 +247,29 @@ def test_classifier_refuses_weights_its_transport_cannot_take(da_data):
 
     with pytest.raises(TypeError, match="does not accept"):
         DomainAdaptationClassifier(transport=NoWeight()).fit(
-            X, y, sample_weight=np.ones(len(X)), sample_domain=sd)
+            X, y, sample_weight=np.ones(len(X)), sample_domain=sd
+        )
     with pytest.raises(TypeError, match="does not accept"):
-        OTLabelPropagation(NoWeight()).fit(X, y, sample_weight=np.ones(len(X)),
-                                           sample_domain=sd)
+        OTLabelPropagation(transport=NoWeight()).fit(
+            X, y, sample_weight=np.ones(len(X)), sample_domain=sd
+        )
 
 
 # ------------------------------------------------------------------ verbose
 
 
-@pytest.mark.parametrize("est", [EMDTransport(), SinkhornTransport(),
-                                 SinkhornTransport(method="sns"),
-                                 UnbalancedSinkhornTransport(),
-                                 ClassRegularizedTransport(),
-                                 ClassRegularizedTransport(penalty="l1l2")],
-                         ids=["emd", "sinkhorn", "sns", "unbalanced", "lpl1", "l1l2"])
+@pytest.mark.parametrize(
+    "est",
+    [
+        EMDTransport(),
+        SinkhornTransport(),
+        SinkhornTransport(method="sns"),
+        UnbalancedSinkhornTransport(),
+        ClassRegularizedTransport(),
+        ClassRegularizedTransport(penalty="l1l2"),
+    ],
+    ids=["emd", "sinkhorn", "sns", "unbalanced", "lpl1", "l1l2"],
+)
 def test_verbose_transport_prints_progress(est, da_data, capsys):
     X, y, _sd, _ys, _yt = da_data
     with warnings.catch_warnings():
@@ -272,13 +300,14 @@ def test_verbose_linear_and_classifiers(da_data, capsys):
     X, y, _sd, _ys, _yt = da_data
     LinearTransport(verbose=1).fit(X, y)
     assert "LinearTransport: Gaussian maps between 30 source and 24 target" in (
-        capsys.readouterr().out)
+        capsys.readouterr().out
+    )
     DomainAdaptationClassifier(transport=EMDTransport(), verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "DomainAdaptationClassifier: transport EMDTransport fitted" in out
     assert "EMDTransport: 30 source x 24 target rows" in out  # the transport's progress
     assert "estimator SVC fitted on 30 transported source rows" in out
-    clf = OTLabelPropagation(SinkhornTransport(), verbose=1).fit(X, y)
+    clf = OTLabelPropagation(transport=SinkhornTransport(), verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "OTLabelPropagation: transport SinkhornTransport fitted" in out
     assert "marginal error" in out

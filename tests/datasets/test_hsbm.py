@@ -10,9 +10,8 @@ from skot.datasets import make_hierarchical_sbm
 
 @pytest.mark.parametrize("depth, branching", [(1, 2), (2, 3), (3, 2)])
 def test_structure(depth, branching):
-    A, labels = make_hierarchical_sbm(depth, branching, 12, np.arange(1, depth + 2),
-                                      random_state=0)
-    N = 12 * branching ** depth
+    A, labels = make_hierarchical_sbm(depth, branching, 12, np.arange(1, depth + 2), random_state=0)
+    N = 12 * branching**depth
     assert A.shape == (N, N) and labels.shape == (depth, N)
     assert abs(A - A.T).max() == 0 and A.diagonal().max() == 0
     assert set(np.unique(A.data)) <= {1.0}
@@ -31,7 +30,8 @@ def test_edge_probabilities_per_level():
     D = A.toarray()
     # depth of the lowest common ancestor of each pair
     lca = (labels[0][:, None] == labels[0][None, :]).astype(int) + (
-        labels[1][:, None] == labels[1][None, :])
+        labels[1][:, None] == labels[1][None, :]
+    )
     off = ~np.eye(N, dtype=bool)
     for level in range(3):
         mask = (lca == level) & off

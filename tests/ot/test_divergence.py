@@ -28,21 +28,20 @@ def test_matches_naive_and_methods_agree():
 def test_limits_and_weights():
     X, Y = _clouds(1)
     w2 = emd2(None, None, cost_matrix(X, Y))
-    assert sinkhorn_divergence(X, Y, 1e-3, method="sns", tol=1e-8) == pytest.approx(
-        w2, rel=2e-2)
+    assert sinkhorn_divergence(X, Y, 1e-3, method="sns", tol=1e-8) == pytest.approx(w2, rel=2e-2)
     # weights: duplicating a point equals doubling its weight
     Xd = np.vstack([X, X[:1]])
     a = np.ones(X.shape[0])
     a[0] = 2.0
     assert sinkhorn_divergence(Xd, Y, 0.1, tol=1e-12) == pytest.approx(
-        sinkhorn_divergence(X, Y, 0.1, a=a, tol=1e-12), rel=1e-9)
+        sinkhorn_divergence(X, Y, 0.1, a=a, tol=1e-12), rel=1e-9
+    )
     # a common normalisation divisor
     s_max = sinkhorn_divergence(X, Y, 0.1, norm="max", tol=1e-12)
     s_max_online = sinkhorn_divergence(X, Y, 0.1, norm="max", method="online", tol=1e-12)
     assert s_max == pytest.approx(s_max_online, rel=1e-9)
     scale = cost_matrix(X, Y).max()
-    assert s_max == pytest.approx(sinkhorn_divergence(X, Y, 0.1, norm=scale, tol=1e-12),
-                                  rel=1e-12)
+    assert s_max == pytest.approx(sinkhorn_divergence(X, Y, 0.1, norm=scale, tol=1e-12), rel=1e-12)
 
 
 def test_errors_and_warning():
@@ -79,3 +78,30 @@ def test_slow_sinkhorn_case_warns_and_sns_converges():
         slow = sinkhorn_divergence(X, X, 0.0546875, tol=1e-12, max_iter=2000)
     assert abs(slow) < 1e-6
     assert abs(sinkhorn_divergence(X, X, 0.0546875, tol=1e-12, method="sns")) < 1e-12
+
+
+def test_reaches_the_online_engine_only_through_its_entry_point():
+    """No private names of _online and no kernel module imported by _divergence."""
+    import ast
+    import inspect
+
+    from skot.ot import _divergence
+
+    tree = ast.parse(inspect.getsource(_divergence))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert not (node.module or "").endswith("_kernels"), node.module
+            names = [a.name for a in node.names]
+            assert "_kernels" not in " ".join(names)
+            if node.module == "_online":
+                assert set(names) <= {"BlockEngine", "sinkhorn_online"}, names
+
+
+def test_dense_and_online_self_terms_agree():
+    X, Y = _clouds(3)
+    for metric in ("sqeuclidean", "euclidean"):
+        dense = sinkhorn_divergence(X, Y, 0.05, metric=metric, tol=1e-12, max_iter=100_000)
+        online = sinkhorn_divergence(
+            X, Y, 0.05, metric=metric, method="online", tol=1e-12, max_iter=100_000
+        )
+        assert dense == pytest.approx(online, rel=1e-8)

@@ -1,6 +1,5 @@
 """Exact OT: network simplex against scipy HiGHS, POT and properties."""
 
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -229,7 +228,7 @@ def test_greedy_start_matches_artificial_start(kind, n, m):
 def test_greedy_shipments_are_a_feasible_forest(n, m, seed):
     from scipy.sparse.csgraph import connected_components
 
-    from skot.ot import _network_simplex as ns
+    from skot.ot import _emd
 
     rng = np.random.default_rng(seed)
     a = rng.random(n) + 0.05
@@ -237,7 +236,7 @@ def test_greedy_shipments_are_a_feasible_forest(n, m, seed):
     a /= a.sum()
     b /= b.sum()
     M = rng.integers(0, 4, size=(n, m)).astype(np.float64)
-    rows, cols, vals, cnt, ra, rb = ns._greedy_shipments(M, a, b, 1e-15)
+    rows, cols, vals, cnt, ra, rb = _emd._greedy_shipments(M, a, b, 1e-15)
     rows, cols, vals = rows[:cnt], cols[:cnt], vals[:cnt]
     assert (vals > 0).all()
     P = np.zeros((n, m))

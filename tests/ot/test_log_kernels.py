@@ -33,8 +33,10 @@ def _loop(fn, M, a, b, reg, n_iter, f=None, g=None, tau_a=1.0, tau_b=1.0, crit=1
     return out, f, g
 
 
-@pytest.mark.parametrize("n, m, reg, scale", [(7, 5, 0.1, 1.0), (70, 300, 0.05, 1.0),
-                                              (130, 90, 1e-3, 1.0), (40, 600, 1e-2, 50.0)])
+@pytest.mark.parametrize(
+    "n, m, reg, scale",
+    [(7, 5, 0.1, 1.0), (70, 300, 0.05, 1.0), (130, 90, 1e-3, 1.0), (40, 600, 1e-2, 50.0)],
+)
 def test_log_loop_matches_naive(n, m, reg, scale):
     # zero potentials: the first iterations are far from the marginals (the
     # exact fallbacks run), the later ones take the shifted one-pass sums
@@ -59,8 +61,10 @@ def test_steps_match_logsumexp_and_report_errors():
     rng = np.random.default_rng(4)
     f = rng.normal(size=50) * 0.1
     g = rng.normal(size=260) * 0.1
-    for row_step, col_step in ((K.log_row_step, K.log_col_step),
-                               (K.log_row_step_par, K.log_col_step_par)):
+    for row_step, col_step in (
+        (K.log_row_step, K.log_col_step),
+        (K.log_row_step_par, K.log_col_step_par),
+    ):
         for tau in (1.0, 0.7):
             f1, g1 = f.copy(), g.copy()
             lse = _lse_rows(M, g1, reg)
@@ -122,7 +126,7 @@ def test_float32_cost_equals_its_float64_copy():
     P = np.empty(M.shape)
     P64 = np.empty(M.shape)
     K.gibbs(M, f32, g32, 0.01, P)
-    K.gibbs_par(M64, f64, g64, 0.01, P64)
+    K.gibbs.parallel(M64, f64, g64, 0.01, P64)
     np.testing.assert_array_equal(P, P64)
 
 
@@ -161,7 +165,7 @@ def test_gibbs_matches_exp():
             ref = np.exp((f[:, None] + g[None, :] - M) * (1.0 / reg))
         np.testing.assert_allclose(P, ref, rtol=3e-16, atol=0)
         Q = np.empty(M.shape)
-        K.gibbs_par(M, f, g, reg, Q)
+        K.gibbs.parallel(M, f, g, reg, Q)
         np.testing.assert_array_equal(P, Q)
 
 
@@ -214,10 +218,40 @@ def test_fallback_paths(kind):
         np.testing.assert_array_equal(g, runs[0][2])
     # the separate steps: one iteration
     _, f1, g1 = sinkhorn_log_naive(a, b, M, reg, 1)
-    for row_step, col_step in ((K.log_row_step, K.log_col_step),
-                               (K.log_row_step_par, K.log_col_step_par)):
+    for row_step, col_step in (
+        (K.log_row_step, K.log_col_step),
+        (K.log_row_step_par, K.log_col_step_par),
+    ):
         f, g = f0.copy(), np.zeros(M.shape[1])
         row_step(M, a, np.log(a), f, g, reg, 1.0)
         col_step(M, b, np.log(b), f, g, reg, 1.0)
         np.testing.assert_allclose(f, f1, rtol=0, atol=1e-12 * np.abs(f1).max())
         np.testing.assert_allclose(g, g1, rtol=0, atol=1e-12 * np.abs(f1).max())
+
+
+def test_first_call_compiles_only_the_fused_loop():
+    # the exact forms (far from convergence, tiny reg) are separate kernels,
+    # compiled when an iteration needs them: a call that never does compiles
+    # the one fused kernel (a cold first call paid seconds for them before)
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from skot.ot import _sinkhorn_kernels as K\n"
+        "rng = np.random.default_rng(0)\n"
+        "M = rng.random((40, 30)); a = np.full(40, 1 / 40); b = np.full(30, 1 / 30)\n"
+        "f = M.min(1); g = (M - f[:, None]).min(0)\n"
+        "K.log_loop(M, a, b, np.log(a), np.log(b), f, g, 0.5, 1.0, 1.0, 50, 1e-12, 0)\n"
+        "print(len(K.fused_loop.serial.signatures), len(K.rows_step.serial.signatures),\n"
+        "      len(K.cols_step.serial.signatures), len(K.fused_loop.parallel.signatures))\n"
+        "f[:5] -= 50.0\n"  # rows far from their marginals: the exact forms run
+        "K.log_loop(M, a, b, np.log(a), np.log(b), f, g, 0.01, 1.0, 1.0, 3, 0.0, 0)\n"
+        "print(len(K.rows_step.serial.signatures), len(K.cols_step.serial.signatures))\n"
+    )
+    # a fresh process (a warm on-disk cache loads only what is called, too)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0].split() == ["1", "0", "0", "0"]
+    assert out[1].split() == ["1", "1"]

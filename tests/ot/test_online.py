@@ -30,8 +30,7 @@ def test_online_matches_dense(metric, norm):
     np.testing.assert_allclose(P, dense.plan, atol=1e-10)
     assert res.cost == pytest.approx(dense.cost, rel=1e-9)
     assert res.marginal_error < 1e-11
-    block = online_plan_rows(X, Y, res.f, res.g, 0.05, rows=slice(5, 9), metric=metric,
-                             norm=norm)
+    block = online_plan_rows(X, Y, res.f, res.g, 0.05, rows=slice(5, 9), metric=metric, norm=norm)
     np.testing.assert_array_equal(block, P[5:9])
 
 
@@ -77,11 +76,11 @@ def test_blas_lse_rows_blocks_and_bad_stabiliser(code, shift):
     # several row blocks and column chunks; a stabiliser far from the result
     # (shift) forces the exact running-maximum path for every row
     from skot.ot import _online_kernels as K
-    from skot.ot._online import _prepared
+    from skot.ot._online import BlockEngine
 
     rng = np.random.default_rng(4)
     X, Y = rng.random((300, 3)), rng.random((K._BLOCK_ELEMS // K._BLOCK_ROWS + 7, 3))
-    Xc, Yc, sqX, sqY = _prepared(X, Y)
+    metric = ("sqeuclidean", "euclidean")[code]
     g = rng.normal(size=Y.shape[0]) * 0.01
     reg, s = 0.002, 0.4
     C = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
@@ -92,8 +91,15 @@ def test_blas_lse_rows_blocks_and_bad_stabiliser(code, shift):
     ref = zmax + np.log(np.exp(Z - zmax[:, None]).sum(axis=1))
     t = ref + shift
     for n_threads in (1, 2):
-        out = K.blas_lse_rows(Xc, Yc, sqX, sqY, g, t, reg, s, code, n_threads)
+        out = BlockEngine.points(X, Y, metric=metric, n_threads=n_threads).lse_rows(g, t, reg, s)
         np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-9)
+        # the same engine on the stored cost and on a cost callback
+        dense = BlockEngine.dense(C, n_threads=n_threads).lse_rows(g, t, reg, s)
+        np.testing.assert_allclose(dense, ref, rtol=1e-12, atol=1e-9)
+        cb = BlockEngine.callback(
+            X, Y, lambda A, B: cost_matrix(A, B, metric=metric), n_threads=n_threads
+        ).lse_rows(g, t, reg, s)
+        np.testing.assert_allclose(cb, ref, rtol=1e-12, atol=1e-9)
     assert np.isfinite(out).all()
 
 
@@ -102,9 +108,21 @@ def test_online_small_reg_matches_dense():
     for metric in ("sqeuclidean", "euclidean"):
         M = cost_matrix(X, Y, metric=metric, norm="max")
         dense = sinkhorn(None, None, M, 0.01, tol=1e-10, max_iter=20000)
-        res = sinkhorn_online(X, Y, 0.01, metric=metric, norm="max", tol=1e-10,
-                              max_iter=20000)
+        res = sinkhorn_online(X, Y, 0.01, metric=metric, norm="max", tol=1e-10, max_iter=20000)
         assert res.converged and dense.converged
         P = online_plan_rows(X, Y, res.f, res.g, 0.01, metric=metric, norm="max")
         np.testing.assert_allclose(P, dense.plan, atol=1e-9)
         assert res.cost == pytest.approx(dense.cost, rel=1e-8)
+
+
+def test_tol_is_relative_to_the_mass_and_verbose_an_int(capsys):
+    import inspect
+
+    X, Y = _clouds(20, 15, 2, 9)
+    unit = sinkhorn_online(X, Y, 0.1, tol=1e-9)
+    heavy = sinkhorn_online(X, Y, 0.1, a=np.full(20, 1e6 / 20), b=np.full(15, 1e6 / 15), tol=1e-9)
+    assert heavy.n_iter == unit.n_iter
+    assert inspect.signature(sinkhorn_online).parameters["verbose"].default == 0
+    with pytest.warns(ConvergenceWarning):
+        sinkhorn_online(X, Y, 0.1, max_iter=3, tol=0.0, verbose=1)
+    assert "iteration 2" in capsys.readouterr().out

@@ -62,8 +62,7 @@ def test_sinkhorn_matches_pot(method, reg):
 def test_sinkhorn_log_matches_pot_sinkhorn_log_small_reg():
     ot = pytest.importorskip("ot")
     a, b, M = _problem(25, 20, 1)
-    P_ref = ot.sinkhorn(a, b, M, 5e-3, method="sinkhorn_log", stopThr=1e-12,
-                        numItermax=100_000)
+    P_ref = ot.sinkhorn(a, b, M, 5e-3, method="sinkhorn_log", stopThr=1e-12, numItermax=100_000)
     for method in METHODS:
         res = sinkhorn(a, b, M, 5e-3, method=method, tol=1e-12, max_iter=100_000)
         np.testing.assert_allclose(res.plan, P_ref, atol=1e-8, rtol=0)
@@ -76,7 +75,8 @@ def test_sinkhorn_matches_naive_reference():
         res = sinkhorn(a, b, M, 0.05, method=method, tol=1e-13, max_iter=100_000)
         np.testing.assert_allclose(res.plan, P_ref, atol=1e-10)
         assert sinkhorn2(a, b, M, 0.05, method=method, tol=1e-13) == pytest.approx(
-            res.cost, rel=1e-9)
+            res.cost, rel=1e-9
+        )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -96,8 +96,9 @@ def test_epsilon_scaling_and_warm_start():
     a, b, M = _problem(30, 25, 4)
     ref = sinkhorn(a, b, M, 2e-3, tol=1e-10, max_iter=100_000)
     for method in METHODS:
-        eps = sinkhorn(a, b, M, 2e-3, method=method, tol=1e-10, max_iter=100_000,
-                       epsilon_scaling=0.5)
+        eps = sinkhorn(
+            a, b, M, 2e-3, method=method, tol=1e-10, max_iter=100_000, epsilon_scaling=0.5
+        )
         assert eps.converged
         np.testing.assert_allclose(eps.plan, ref.plan, atol=1e-8)
     warm = sinkhorn(a, b, M, 2e-3, tol=1e-10, init=(ref.f, ref.g))
@@ -192,8 +193,14 @@ def test_sinkhorn_properties(n, m, seed, reg):
     np.testing.assert_allclose(sw.plan, res.plan.T, atol=1e-9)
     # invariance to adding constants to rows and columns of M
     rng = np.random.default_rng(seed)
-    sh = sinkhorn(a, b, M + rng.normal(size=(n, 1)) + rng.normal(size=(1, m)), reg,
-                  tol=1e-12, max_iter=100_000)
+    sh = sinkhorn(
+        a,
+        b,
+        M + rng.normal(size=(n, 1)) + rng.normal(size=(1, m)),
+        reg,
+        tol=1e-12,
+        max_iter=100_000,
+    )
     np.testing.assert_allclose(sh.plan, res.plan, atol=1e-9)
     # the cost decreases as reg decreases (towards the exact OT cost)
     small = sinkhorn(a, b, M, reg / 2, tol=1e-12, max_iter=100_000)
@@ -210,23 +217,27 @@ def test_unbalanced_matches_pot(method, reg_type):
     ot = pytest.importorskip("ot")
     a, b, M = _problem(30, 20, 12)
     b = 2 * b
-    P_ref = ot.sinkhorn_unbalanced(a, b, M, 0.05, 0.7, reg_type=reg_type, stopThr=1e-14,
-                                   numItermax=100_000)
-    res = sinkhorn_unbalanced(a, b, M, 0.05, 0.7, method=method, reg_type=reg_type,
-                              tol=1e-13, max_iter=100_000)
+    P_ref = ot.sinkhorn_unbalanced(
+        a, b, M, 0.05, 0.7, reg_type=reg_type, stopThr=1e-14, numItermax=100_000
+    )
+    res = sinkhorn_unbalanced(
+        a, b, M, 0.05, 0.7, method=method, reg_type=reg_type, tol=1e-13, max_iter=100_000
+    )
     assert res.converged
     np.testing.assert_allclose(res.plan, P_ref, atol=1e-9)
     P = np.exp((res.f[:, None] + res.g[None, :] - M) / 0.05)
     np.testing.assert_allclose(P, res.plan, rtol=1e-10)
-    assert sinkhorn_unbalanced2(a, b, M, 0.05, 0.7, reg_type=reg_type,
-                                tol=1e-13) == pytest.approx(res.cost, rel=1e-8)
+    assert sinkhorn_unbalanced2(a, b, M, 0.05, 0.7, reg_type=reg_type, tol=1e-13) == pytest.approx(
+        res.cost, rel=1e-8
+    )
 
 
 def test_unbalanced_naive_reference_and_limits():
     a, b, M = _problem(10, 12, 13)
     P_ref = sinkhorn_unbalanced_naive(a, 3 * b, M, 0.1, 0.5, 5000)
-    res = sinkhorn_unbalanced(a, 3 * b, M, 0.1, 0.5, reg_type="entropy", tol=1e-14,
-                              max_iter=100_000)
+    res = sinkhorn_unbalanced(
+        a, 3 * b, M, 0.1, 0.5, reg_type="entropy", tol=1e-14, max_iter=100_000
+    )
     np.testing.assert_allclose(res.plan, P_ref, atol=1e-11)
     # reg_m -> inf gives balanced Sinkhorn
     bal = sinkhorn(a, b, M, 0.1, tol=1e-12)
@@ -246,7 +257,31 @@ def test_sns_options():
     a, b, M = _problem(40, 40, 14)
     ref = sinkhorn(a, b, M, 5e-3, tol=1e-11, max_iter=100_000)
     for n_warmup, n_keep in [(0, 3), (3, 1), (50, 40)]:
-        res = sinkhorn_newton_sparse(a, b, M, 5e-3, tol=1e-11, n_warmup=n_warmup,
-                                     n_keep=n_keep, max_iter=100_000)
+        res = sinkhorn_newton_sparse(
+            a, b, M, 5e-3, tol=1e-11, n_warmup=n_warmup, n_keep=n_keep, max_iter=100_000
+        )
         assert res.converged
         np.testing.assert_allclose(res.plan, ref.plan, atol=1e-9)
+
+
+def test_tol_is_relative_to_the_mass():
+    # tol is the L1 marginal error divided by the total mass: scaling the
+    # masses by 1e3 changes nothing but the plan's scale
+    rng = np.random.RandomState(0)
+    M = rng.rand(30, 40)
+    a, b = rng.rand(30) + 0.1, rng.rand(40) + 0.1
+    b *= a.sum() / b.sum()
+    for method in ("log", "scaling"):
+        r1 = sinkhorn(a, b, M, 0.1, method=method, tol=1e-7)
+        r2 = sinkhorn(1e3 * a, 1e3 * b, M, 0.1, method=method, tol=1e-7)
+        assert r1.n_iter == r2.n_iter
+        assert r2.marginal_error <= 1e-7 * 1e3 * a.sum()
+        np.testing.assert_allclose(r2.plan, 1e3 * r1.plan, rtol=1e-9, atol=1e-15)
+
+
+def test_verbose_is_an_int(capsys):
+    M = np.random.RandomState(0).rand(5, 6)
+    sinkhorn(None, None, M, 0.5, verbose=True)
+    sinkhorn(None, None, M, 0.5, method="sns", verbose=2)
+    out = capsys.readouterr().out
+    assert "sinkhorn[log]" in out and "sinkhorn[sns]" in out

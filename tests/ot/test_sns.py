@@ -101,7 +101,7 @@ def _sparse_system(n, m, k, seed):
     cnt = rng.integers(1, k + 1, size=n).astype(np.int64)
     Pk = np.zeros((n, m))
     for i in range(n):
-        Pk[i, idx[i, :cnt[i]]] = val[i, :cnt[i]]
+        Pk[i, idx[i, : cnt[i]]] = val[i, : cnt[i]]
     r, c = P.sum(axis=1), P.sum(axis=0)
     H = np.block([[np.diag(r), Pk], [Pk.T, np.diag(c)]])
     return r, c, idx, val, cnt, H
@@ -172,8 +172,8 @@ def test_plan_stats_keeps_largest_entries():
         order = np.argsort(-P[i])
         expect = sorted(j for j in order[:k] if P[i, j] >= 1e-3 * P[i].max())
         assert cnt[i] == len(expect)
-        np.testing.assert_array_equal(np.sort(idx[i, :cnt[i]]), expect)
-        np.testing.assert_array_equal(val[i, :cnt[i]], P[i, idx[i, :cnt[i]]])
+        np.testing.assert_array_equal(np.sort(idx[i, : cnt[i]]), expect)
+        np.testing.assert_array_equal(val[i, : cnt[i]], P[i, idx[i, : cnt[i]]])
     c = np.empty(30)
     K.col_sums(P, c)
     np.testing.assert_allclose(c, P.sum(axis=0), rtol=1e-14)

@@ -25,9 +25,17 @@ def test_objective_matches_pot(k):
     res = sparsity_constrained_ot(a, b, M, 0.1, k)
     assert res.converged
     with contextlib.redirect_stdout(io.StringIO()):
-        _, log = smooth.smooth_ot_semi_dual(a, b, M, 0.1, reg_type="sparsity_constrained",
-                                            max_nz=k, log=True, stopThr=1e-12,
-                                            numItermax=2000)
+        _, log = smooth.smooth_ot_semi_dual(
+            a,
+            b,
+            M,
+            0.1,
+            reg_type="sparsity_constrained",
+            max_nz=k,
+            log=True,
+            stopThr=1e-12,
+            numItermax=2000,
+        )
         regul = smooth.SparsityConstrained(max_nz=k, gamma=0.1)
         ref = smooth.semi_dual_obj_grad(log["alpha"], a, b, M, regul)[0]
         mine = smooth.semi_dual_obj_grad(res.f, a, b, M, regul)[0]

@@ -41,8 +41,7 @@ def test_fit_attributes_and_reference(X):
     assert P.shape == (80, 80) and P.dtype == np.float64
     assert np.array_equal(P, P.T)
     _check_doubly(P)
-    np.testing.assert_allclose(P, est.scaling_[:, None] * K * est.scaling_[None, :],
-                               rtol=1e-12)
+    np.testing.assert_allclose(P, est.scaling_[:, None] * K * est.scaling_[None, :], rtol=1e-12)
     assert est.support_.all() and est.n_iter_ >= 1 and est.n_matvec_ <= 12
     assert est.scaling_error_ <= TOL
     assert np.array_equal(est.fit_transform(X), P)
@@ -124,20 +123,20 @@ def test_precomputed_dense_and_sparse(X):
     K = ref.rbf_kernel(X, X, 0.1)
     est = SinkhornAffinity(kernel="precomputed").fit(K)
     assert est.gamma_ is None
-    np.testing.assert_allclose(est.affinity_matrix_,
-                               SinkhornAffinity(gamma=0.1).fit(X).affinity_matrix_, atol=1e-12)
+    np.testing.assert_allclose(
+        est.affinity_matrix_, SinkhornAffinity(gamma=0.1).fit(X).affinity_matrix_, atol=1e-12
+    )
     Kn = ref.rbf_kernel(X[:3] + 0.2, X, 0.1)
-    np.testing.assert_allclose(est.transform(Kn),
-                               SinkhornAffinity(gamma=0.1).fit(X).transform(X[:3] + 0.2),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        est.transform(Kn), SinkhornAffinity(gamma=0.1).fit(X).transform(X[:3] + 0.2), atol=1e-12
+    )
     Ks = sparse.csr_matrix(np.where(K > 1e-3, K, 0))
     est_s = SinkhornAffinity(kernel="precomputed", zero_diagonal=True).fit(Ks)
     assert sparse.issparse(est_s.affinity_matrix_)
     assert est_s.affinity_matrix_.diagonal().max() == 0
     _check_doubly(est_s.affinity_matrix_)
     est_d = SinkhornAffinity(kernel="precomputed", zero_diagonal=True).fit(Ks.toarray())
-    np.testing.assert_allclose(_dense(est_s.affinity_matrix_), est_d.affinity_matrix_,
-                               atol=1e-12)
+    np.testing.assert_allclose(_dense(est_s.affinity_matrix_), est_d.affinity_matrix_, atol=1e-12)
     A = est_s.transform(sparse.csr_matrix(Kn))
     np.testing.assert_allclose(np.asarray(A.sum(axis=1)).ravel(), 1.0, atol=1e-14)
 
@@ -148,8 +147,9 @@ def test_float32_pickle_pipeline_pandas(X):
     assert P.dtype == np.float32 and est.transform(X[:3].astype(np.float32)).dtype == np.float32
     _check_doubly(P, tol=1e-5)
     est2 = pickle.loads(pickle.dumps(est))
-    assert np.array_equal(est2.transform(X[:4].astype(np.float32)),
-                          est.transform(X[:4].astype(np.float32)))
+    assert np.array_equal(
+        est2.transform(X[:4].astype(np.float32)), est.transform(X[:4].astype(np.float32))
+    )
     pipe = make_pipeline(SinkhornAffinity(), SinkhornAffinity(kernel="rbf"))
     assert pipe.fit_transform(X).shape == (80, 80)
     pd = pytest.importorskip("pandas")
@@ -192,17 +192,27 @@ def test_convergence_warning_and_verbose(X, capsys):
     [
         ({"n_neighbors": 80}, None, ValueError, "n_neighbors=80 must be smaller"),
         ({"kernel": "precomputed"}, np.ones((3, 4)), ValueError, "square kernel matrix"),
-        ({"kernel": "precomputed"}, np.array([[1.0, 2.0], [1.0, 1.0]]), ValueError,
-         "not exactly symmetric"),
+        (
+            {"kernel": "precomputed"},
+            np.array([[1.0, 2.0], [1.0, 1.0]]),
+            ValueError,
+            "not exactly symmetric",
+        ),
         ({"kernel": "precomputed"}, -np.eye(3), ValueError, "non-negative"),
-        ({"kernel": "precomputed", "n_neighbors": 3}, np.eye(3), ValueError,
-         "n_neighbors applies"),
-        ({"kernel": "precomputed", "zero_diagonal": True}, np.eye(3), ValueError,
-         "no support"),
-        ({"kernel": "precomputed", "zero_diagonal": True},
-         np.array([[1.0, 1, 1], [1, 1, 0], [1, 0, 1]]), ValueError, "no perfect matching"),
-        ({"n_neighbors": 1, "zero_diagonal": True}, None, ValueError,
-         "the kernel matrix has no doubly stochastic scaling"),
+        ({"kernel": "precomputed", "n_neighbors": 3}, np.eye(3), ValueError, "n_neighbors applies"),
+        ({"kernel": "precomputed", "zero_diagonal": True}, np.eye(3), ValueError, "no support"),
+        (
+            {"kernel": "precomputed", "zero_diagonal": True},
+            np.array([[1.0, 1, 1], [1, 1, 0], [1, 0, 1]]),
+            ValueError,
+            "no perfect matching",
+        ),
+        (
+            {"n_neighbors": 1, "zero_diagonal": True},
+            None,
+            ValueError,
+            "the kernel matrix has no doubly stochastic scaling",
+        ),
         ({"kernel": "laplacian"}, None, ValueError, "kernel"),
         ({"gamma": 0.0}, None, ValueError, "gamma"),
         ({"n_neighbors": 0}, None, ValueError, "n_neighbors"),

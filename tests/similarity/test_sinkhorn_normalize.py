@@ -48,7 +48,8 @@ def test_doubly_stochastic_every_method(method, scale):
         assert np.array_equal(res.matrix, res.matrix.T)  # exactly, not to rounding
         assert np.array_equal(res.row_scaling, res.col_scaling)
     np.testing.assert_allclose(
-        res.matrix, res.row_scaling[:, None] * K * res.col_scaling[None, :], rtol=1e-13)
+        res.matrix, res.row_scaling[:, None] * K * res.col_scaling[None, :], rtol=1e-13
+    )
 
 
 @pytest.mark.parametrize("zero_diagonal", [False, True])
@@ -102,26 +103,31 @@ def test_fixed_point_steps_match_slow_reference():
     for n_iter in (1, 2, 5):
         res = sinkhorn_normalize(K, method="fixed_point", tol=None, max_iter=n_iter)
         assert res.n_iter == n_iter and res.n_matvec == n_iter + 1
-        np.testing.assert_allclose(res.row_scaling, ref.symmetric_steps(K, n_iter),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(res.row_scaling, ref.symmetric_steps(K, n_iter), rtol=1e-12)
     # and converges to the classical fixed point's limit
-    np.testing.assert_allclose(sinkhorn_normalize(K, method="fixed_point").row_scaling,
-                               ref.symmetric_steps(K, 200, omega=0.5), rtol=1e-9)
+    np.testing.assert_allclose(
+        sinkhorn_normalize(K, method="fixed_point").row_scaling,
+        ref.symmetric_steps(K, 200, omega=0.5),
+        rtol=1e-9,
+    )
 
 
 def test_fixed_point_falls_back_when_the_error_grows(monkeypatch, capsys):
     # An over-relaxation far beyond the stable range (omega > 1 diverges
     # linearly) makes the error grow; the iteration then falls back to the
     # classical omega = 1/2 and still converges.
-    from skot.similarity import _sinkhorn_normalize as mod
+    from skot.ot import _symmetric as mod
 
     K = _gauss(n=50, scale=0.5)
     monkeypatch.setattr(mod, "_OMEGA", 1.9)
     res = sinkhorn_normalize(K, method="fixed_point", verbose=1)
     assert res.converged and res.error <= TOL
     _check_doubly(res.matrix)
-    errs = [float(line.split("error=")[1].split(",")[0])
-            for line in capsys.readouterr().out.splitlines() if "error=" in line]
+    errs = [
+        float(line.split("error=")[1].split(",")[0])
+        for line in capsys.readouterr().out.splitlines()
+        if "error=" in line
+    ]
     assert any(e1 > e0 for e0, e1 in itertools.pairwise(errs))  # it did grow once
     monkeypatch.setattr(mod, "_OMEGA", 0.5)
     classic = sinkhorn_normalize(K, method="fixed_point")
@@ -159,8 +165,9 @@ def test_equals_pot_plan():
         np.testing.assert_allclose(res.matrix, G, atol=1e-9)
     R = np.random.RandomState(2).rand(5, 7) + 0.05
     res = sinkhorn_normalize(R)
-    G = ot.sinkhorn(np.ones(5), np.full(7, 5 / 7), -np.log(R), 1.0, stopThr=1e-13,
-                    numItermax=100_000)
+    G = ot.sinkhorn(
+        np.ones(5), np.full(7, 5 / 7), -np.log(R), 1.0, stopThr=1e-13, numItermax=100_000
+    )
     np.testing.assert_allclose(res.matrix, G, atol=1e-9)
 
 
@@ -171,8 +178,9 @@ def test_symmetric_and_alternating_agree():
     assert sym.symmetric and not alt.symmetric
     np.testing.assert_allclose(sym.matrix, alt.matrix, atol=1e-9)
     # the symmetric scaling is the geometric mean of the alternating factors
-    np.testing.assert_allclose(np.sqrt(alt.row_scaling * alt.col_scaling), sym.row_scaling,
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        np.sqrt(alt.row_scaling * alt.col_scaling), sym.row_scaling, rtol=1e-8
+    )
 
 
 @pytest.mark.parametrize("method", ["fixed_point", "newton", "alternating"])
@@ -301,8 +309,11 @@ def test_no_perfect_matching_is_explained(as_sparse):
     star = np.array([[0, 1, 1, 1], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]], float)
     assert not ref.has_total_support(star)
     inp = sparse.csr_matrix(star) if as_sparse else star
-    with pytest.raises(ValueError, match=r"no perfect matching. The 2 rows \[.*\] have "
-                                         r"non-zeros only in the 1 columns \[0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"no perfect matching. The 2 rows \[.*\] have "
+        r"non-zeros only in the 1 columns \[0\]",
+    ):
         sinkhorn_normalize(inp)
     with np.errstate(divide="ignore"), pytest.raises(ValueError, match="no perfect matching"):
         sinkhorn_normalize(log_K=np.log(star))
@@ -448,20 +459,32 @@ def test_equivariant_to_permutation(data):
         ({"K": -np.eye(2)}, ValueError, "non-negative"),
         ({"K": sparse.csr_matrix(-np.eye(2))}, ValueError, "non-negative"),
         ({"K": np.array([[1.0, np.nan], [np.nan, 1.0]])}, ValueError, "NaN or infinity"),
-        ({"K": sparse.csr_matrix(np.array([[1.0, np.inf], [0, 1.0]]))}, ValueError,
-         "NaN or infinity"),
+        (
+            {"K": sparse.csr_matrix(np.array([[1.0, np.inf], [0, 1.0]]))},
+            ValueError,
+            "NaN or infinity",
+        ),
         ({"K": np.ones(3)}, ValueError, "2-D matrix"),
         ({"K": np.ones((0, 3))}, ValueError, "empty"),
         ({"K": sparse.csr_matrix((0, 3))}, ValueError, "empty"),
         ({"K": np.array([["a", "b"], ["c", "d"]])}, ValueError, "numbers"),
         ({"K": np.eye(2) * (1 + 1j)}, ValueError, "real"),
         ({"K": np.ones((2, 3)), "symmetric": True}, ValueError, "square"),
-        ({"K": np.array([[1.0, 2.0], [1.0, 1.0]]), "symmetric": True}, ValueError,
-         "not exactly symmetric"),
-        ({"K": np.eye(2), "symmetric": True, "row_sums": [1, 1], "col_sums": [2, 0]},
-         ValueError, "col_sums equal to row_sums"),
-        ({"K": np.array([[1.0, 2.0], [1.0, 1.0]]), "method": "newton"}, ValueError,
-         "symmetric scaling"),
+        (
+            {"K": np.array([[1.0, 2.0], [1.0, 1.0]]), "symmetric": True},
+            ValueError,
+            "not exactly symmetric",
+        ),
+        (
+            {"K": np.eye(2), "symmetric": True, "row_sums": [1, 1], "col_sums": [2, 0]},
+            ValueError,
+            "col_sums equal to row_sums",
+        ),
+        (
+            {"K": np.array([[1.0, 2.0], [1.0, 1.0]]), "method": "newton"},
+            ValueError,
+            "symmetric scaling",
+        ),
         ({"K": np.ones((2, 3)), "method": "fixed_point"}, ValueError, "symmetric scaling"),
         ({"log_K": np.zeros((2, 2)), "method": "newton"}, ValueError, "not log_K"),
         ({}, ValueError, "exactly one of K and log_K"),
@@ -475,8 +498,11 @@ def test_equivariant_to_permutation(data):
         ({"K": np.eye(3), "row_sums": [1, 1]}, ValueError, r"row_sums must have shape \(3,\)"),
         ({"K": np.eye(2), "row_sums": [1, -1]}, ValueError, "row_sums must be non-negative"),
         ({"K": np.eye(2), "col_sums": [1, np.nan]}, ValueError, "col_sums contains NaN"),
-        ({"K": np.ones((2, 3)), "row_sums": [1, 1], "col_sums": [1, 1, 1]}, ValueError,
-         "same total"),
+        (
+            {"K": np.ones((2, 3)), "row_sums": [1, 1], "col_sums": [1, 1, 1]},
+            ValueError,
+            "same total",
+        ),
         ({"K": np.eye(2), "tol": -1.0}, ValueError, "tol"),
         ({"K": np.eye(2), "max_iter": 0}, ValueError, "max_iter"),
         ({"K": np.eye(2), "method": "bogus"}, ValueError, "method"),
@@ -494,3 +520,106 @@ def test_memory_refused(monkeypatch):
     monkeypatch.setattr(v, "available_memory", lambda: 1000)
     with pytest.raises(MemoryError, match="scaled matrix"):
         sinkhorn_normalize(np.eye(20))
+
+
+# ------------------------------------------- the one symmetry rule (issue 10)
+
+
+def _blas_kernel(n=800, frac=1.0 / 16, seed=0):
+    # the most common way to build a kernel: symmetric only up to rounding
+    from sklearn.metrics import pairwise_distances
+
+    X = np.random.RandomState(seed).randn(n, 5)
+    D2 = pairwise_distances(X, squared=True)
+    h = frac * np.median(D2[np.triu_indices(n, 1)])
+    K = np.exp(-D2 / h)
+    return K
+
+
+def test_blas_kernel_takes_the_symmetric_path_at_small_bandwidth():
+    K = _blas_kernel()
+    assert not np.array_equal(K, K.T)  # rounding asymmetry, as BLAS gives
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = sinkhorn_normalize(K)
+    assert res.symmetric and res.converged and res.error <= TOL
+    assert res.n_matvec <= 40, res.n_matvec
+    assert np.array_equal(res.matrix, res.matrix.T)
+    _check_doubly(res.matrix, tol=1e-9)
+    for method in ("fixed_point", "newton"):
+        r = sinkhorn_normalize(K, method=method)
+        assert r.symmetric and r.n_matvec <= 40 and r.error <= TOL
+
+
+def test_symmetric_true_accepts_rounding_and_uses_the_symmetrised_matrix():
+    K = _blas_kernel(n=200, frac=0.25)
+    res = sinkhorn_normalize(K, symmetric=True)
+    S = (K + K.T) / 2
+    ref_ = sinkhorn_normalize(S, symmetric=True)
+    assert np.array_equal(res.matrix, ref_.matrix)  # (K + K.T) / 2, documented
+    # float32 and a non-contiguous view: same rule, same path
+    r32 = sinkhorn_normalize(K.astype(np.float32).T)
+    assert r32.symmetric and r32.error <= TOL
+    with pytest.raises(ValueError, match=r"max \|K - K.T\|"):
+        sinkhorn_normalize(K + np.triu(np.full(K.shape, 1e-6), 1), symmetric=True)
+
+
+def test_sparse_rounding_symmetric_is_symmetric():
+    K = _blas_kernel(n=150, frac=0.25)
+    K[K < 1e-3] = 0.0
+    sp = sparse.csr_matrix(K)
+    assert (sp != sp.T).nnz > 0
+    res = sinkhorn_normalize(sp)
+    assert res.symmetric and res.error <= TOL
+    assert (res.matrix != res.matrix.T).nnz == 0
+    dense = sinkhorn_normalize(K)
+    np.testing.assert_allclose(res.matrix.toarray(), dense.matrix, atol=1e-12)
+
+
+def test_function_and_estimator_identical_on_rounding_symmetric_kernel():
+    from skot.similarity import SinkhornAffinity
+
+    K = _blas_kernel(n=300, frac=0.25)
+    res = sinkhorn_normalize(K)
+    est = SinkhornAffinity(kernel="precomputed").fit(K)
+    assert np.array_equal(est.affinity_matrix_, res.matrix)
+    assert np.array_equal(est.scaling_, res.row_scaling)
+    assert est.n_matvec_ == res.n_matvec and est.scaling_error_ == res.error
+    sp = sparse.csr_matrix(np.where(K < 1e-3, 0.0, K))
+    est = SinkhornAffinity(kernel="precomputed").fit(sp)
+    res = sinkhorn_normalize(sp)
+    assert (est.affinity_matrix_ != res.matrix).nnz == 0
+
+
+@pytest.mark.parametrize("method", ["fixed_point", "newton", "alternating"])
+def test_parallel_policy_gives_identical_results(method):
+    from skot.utils._numba import parallel_policy
+
+    K = _gauss(n=120, scale=0.5)
+    with parallel_policy("never"):
+        r1 = sinkhorn_normalize(K, method=method)
+        s1 = sinkhorn_normalize(sparse.csr_matrix(K), method=method)
+        l1 = sinkhorn_normalize(
+            log_K=np.log(K[None]).repeat(2, 0),
+            method="fixed_point" if method != "alternating" else "alternating",
+        )
+    with parallel_policy("always"):
+        r2 = sinkhorn_normalize(K, method=method, n_jobs=2)
+        s2 = sinkhorn_normalize(sparse.csr_matrix(K), method=method, n_jobs=2)
+        l2 = sinkhorn_normalize(
+            log_K=np.log(K[None]).repeat(2, 0),
+            n_jobs=2,
+            method="fixed_point" if method != "alternating" else "alternating",
+        )
+    assert np.array_equal(r1.matrix, r2.matrix) and r1.n_iter == r2.n_iter
+    assert (s1.matrix != s2.matrix).nnz == 0
+    assert np.array_equal(l1.matrix, l2.matrix)
+
+
+def test_log_domain_rounding_symmetric_is_symmetric():
+    K = _blas_kernel(n=60, frac=0.5)
+    L = np.log(K)
+    assert not np.array_equal(L, L.T)
+    res = sinkhorn_normalize(log_K=L)
+    assert res.symmetric and np.array_equal(res.matrix, res.matrix.T)
+    np.testing.assert_allclose(res.matrix, sinkhorn_normalize(K).matrix, atol=1e-9)

@@ -35,8 +35,9 @@ def _ulps(y, x):
     return np.abs(y.astype(np.longdouble) - ref) / spacing
 
 
-@pytest.mark.parametrize("lo, hi", [(-0.35, 0.35), (-1.0, 1.0), (-50.0, 50.0),
-                                    (-708.0, 709.78), (-745.0, -700.0)])
+@pytest.mark.parametrize(
+    "lo, hi", [(-0.35, 0.35), (-1.0, 1.0), (-50.0, 50.0), (-708.0, 709.78), (-745.0, -700.0)]
+)
 def test_fexp_accuracy(lo, hi):
     x = np.random.default_rng(0).uniform(lo, hi, 200_000)
     y = _fexp(x)
@@ -50,14 +51,33 @@ def test_fexp_accuracy(lo, hi):
 
 
 def test_fexp_special_values():
-    x = np.array([0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-17, 1.0, -np.inf, np.inf,
-                  -745.2, -746.0, -1e308, 709.78, 709.79, 710.0, 1e308])
+    x = np.array(
+        [
+            0.0,
+            -0.0,
+            5e-324,
+            -5e-324,
+            1e-300,
+            -1e-17,
+            1.0,
+            -np.inf,
+            np.inf,
+            -745.2,
+            -746.0,
+            -1e308,
+            709.78,
+            709.79,
+            710.0,
+            1e308,
+        ]
+    )
     with np.errstate(over="ignore"):
         ref = np.exp(x)
     y = _fexp(x)
     assert y[0] == 1.0 and y[1] == 1.0 and y[2] == 1.0 and y[3] == 1.0
-    np.testing.assert_array_max_ulp(y[np.isfinite(ref) & (ref > 0)],
-                                    ref[np.isfinite(ref) & (ref > 0)], maxulp=1)
+    np.testing.assert_array_max_ulp(
+        y[np.isfinite(ref) & (ref > 0)], ref[np.isfinite(ref) & (ref > 0)], maxulp=1
+    )
     assert np.all(y[ref == 0] == 0.0)
     assert np.all(np.isposinf(y[np.isposinf(ref)]))
     assert np.isnan(_fexp(np.nan)[0])

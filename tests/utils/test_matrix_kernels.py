@@ -15,12 +15,25 @@ def _expect(M):
     n, m = M.shape
     M64 = M.astype(np.float64)
     if n != m:
-        return (bool(np.isfinite(M64).all()), M64.min(), np.abs(M64).max(), np.inf, np.inf,
-                -np.inf, int((M64 == 0).sum()))
+        return (
+            bool(np.isfinite(M64).all()),
+            M64.min(),
+            np.abs(M64).max(),
+            np.inf,
+            np.inf,
+            -np.inf,
+            int((M64 == 0).sum()),
+        )
     off = ~np.eye(n, dtype=bool)
-    return (bool(np.isfinite(M64).all()), M64.min(), np.abs(M64).max(),
-            np.abs(M64 - M64.T).max(), np.diagonal(M64).min(), np.diagonal(M64).max(),
-            int((M64[off] == 0).sum()))
+    return (
+        bool(np.isfinite(M64).all()),
+        M64.min(),
+        np.abs(M64).max(),
+        np.abs(M64 - M64.T).max(),
+        np.diagonal(M64).min(),
+        np.diagonal(M64).max(),
+        int((M64[off] == 0).sum()),
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -28,8 +28,9 @@ def test_importing_the_families_does_not_import_numba():
         "import sys, skot.cluster, skot.ot, skot.da, skot.similarity, skot.datasets; "
         "print('numba' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "False"
 
 
@@ -123,30 +124,41 @@ def test_cache_does_not_go_stale_across_files(tmp_path):
     # changes, a new process must run the new helper (numba's own stamp only
     # looks at the kernel's file and would serve stale machine code).
     root = tmp_path / "src"
-    shutil.copytree(Path(skot.__file__).parent, root / "skot",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(skot.__file__).parent, root / "skot", ignore=shutil.ignore_patterns("__pycache__")
+    )
     helper = root / "skot" / "utils" / "_zz_helper_kernels.py"
-    helper.write_text(textwrap.dedent("""
+    helper.write_text(
+        textwrap.dedent("""
         from ._numba import jit
 
         @jit
         def value():
             return 1
-    """))
-    (root / "skot" / "utils" / "_zz_main_kernels.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (root / "skot" / "utils" / "_zz_main_kernels.py").write_text(
+        textwrap.dedent("""
         from ._numba import jit
         from ._zz_helper_kernels import value
 
         @jit
         def main():
             return value() + 10
-    """))
+    """)
+    )
     env = dict(os.environ, PYTHONPATH=str(root), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     code = "from skot.utils._zz_main_kernels import main; print(main())"
 
     def run():
-        return subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
     assert run() == "11"
     assert list((tmp_path / "cache").rglob("*_zz_main_kernels*.nbi"))  # it was cached

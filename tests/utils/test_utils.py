@@ -26,8 +26,11 @@ def test_check_memory_refuses_with_sizes():
 def test_pairwise_refuses_impossible_matrix(monkeypatch):
     from skot.utils import _pairwise
 
-    monkeypatch.setattr(_pairwise, "check_memory",
-                        lambda nbytes, what, hint="": check_memory(nbytes, what, hint, limit=1000))
+    monkeypatch.setattr(
+        _pairwise,
+        "check_memory",
+        lambda nbytes, what, hint="": check_memory(nbytes, what, hint, limit=1000),
+    )
     with pytest.raises(MemoryError, match="20 x 20 float64 distance matrix.*fastclara"):
         pairwise_distances(np.zeros((20, 2)))
 
@@ -90,8 +93,12 @@ def test_exact_pairwise_kernels(metric, dtype):
     ref = sk_pairwise(X.astype(np.float64), metric=sk_metric)
     np.testing.assert_allclose(D, ref, rtol=tol, atol=tol)
     DXY = pairwise_distances(X, Y, metric=metric)
-    np.testing.assert_allclose(DXY, sk_pairwise(X.astype(np.float64), Y.astype(np.float64),
-                                                metric=sk_metric), rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        DXY,
+        sk_pairwise(X.astype(np.float64), Y.astype(np.float64), metric=sk_metric),
+        rtol=tol,
+        atol=tol,
+    )
     # the same pair gives the same bits whichever call computes it
     np.testing.assert_array_equal(pairwise_distances(X, X[[3, 9]], metric=metric), D[:, [3, 9]])
     # parallel rows give the same bits as serial
@@ -102,19 +109,23 @@ def test_exact_pairwise_kernels(metric, dtype):
 
 def test_other_metrics_fall_back_to_sklearn():
     X = np.random.default_rng(1).random((10, 3))
-    np.testing.assert_allclose(pairwise_distances(X, metric="cosine"),
-                               sk_pairwise(X, metric="cosine"))
-    np.testing.assert_allclose(pairwise_distances(X, metric="minkowski",
-                                                  metric_params={"p": 3}),
-                               sk_pairwise(X, metric="minkowski", p=3))
+    np.testing.assert_allclose(
+        pairwise_distances(X, metric="cosine"), sk_pairwise(X, metric="cosine")
+    )
+    np.testing.assert_allclose(
+        pairwise_distances(X, metric="minkowski", metric_params={"p": 3}),
+        sk_pairwise(X, metric="minkowski", p=3),
+    )
 
 
 def test_discovery():
     names = [n for n, _ in all_estimators()]
     assert "KMedoids" in names and names == sorted(names)
     assert [n for n, _ in all_estimators("cluster")].count("KMedoids") == 1
-    assert all(issubclass(c, __import__("sklearn.base").base.TransformerMixin)
-               for _, c in all_estimators(["transformer"]))
+    assert all(
+        issubclass(c, __import__("sklearn.base").base.TransformerMixin)
+        for _, c in all_estimators(["transformer"])
+    )
     with pytest.raises(ValueError, match="type_filter"):
         all_estimators("nope")
     funcs = dict(all_functions())
