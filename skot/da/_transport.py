@@ -550,7 +550,7 @@ class ClassRegularizedTransport(BaseCouplingTransport):
         self.verbose = verbose
 
     def _solve(self, a, b, M, ys):
-        from ..ot._class_regularized import sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
+        from ..ot import sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
 
         self.classes_ = np.unique(ys)
         solver = sinkhorn_lpl1_mm if self.penalty == "lpl1" else sinkhorn_l1l2_gl

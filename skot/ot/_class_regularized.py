@@ -223,7 +223,7 @@ def sinkhorn_lpl1_mm(
     Examples
     --------
     >>> import numpy as np
-    >>> from skot.ot._class_regularized import sinkhorn_lpl1_mm
+    >>> from skot.ot import sinkhorn_lpl1_mm
     >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
     >>> res = sinkhorn_lpl1_mm(None, [0, 1], None, M, reg=0.1, eta=1.0)
     >>> res.plan.round(3)
@@ -310,7 +310,7 @@ def sinkhorn_l1l2_gl(
     Examples
     --------
     >>> import numpy as np
-    >>> from skot.ot._class_regularized import sinkhorn_l1l2_gl
+    >>> from skot.ot import sinkhorn_l1l2_gl
     >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
     >>> res = sinkhorn_l1l2_gl(None, [0, 1], None, M, reg=0.1, eta=1.0)
     >>> res.plan.round(3)
