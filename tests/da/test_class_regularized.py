@@ -7,8 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skot.da import ClassRegularizedTransport
-from skot.ot import cost_matrix, sinkhorn
-from skot.ot import sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
+from skot.ot import cost_matrix, sinkhorn, sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
 
 
 def _problem(seed=0, n=14, m=11):
