@@ -327,8 +327,11 @@ def scaling_loop(Kop, KTop, nb, a, b, wa, wb, u, v, tau_a, tau_b, max_iter, tol,
     nr = op_blocks(Kop, nb)
     nc = op_blocks(KTop, nb)
     for it in range(max_iter):
-        for c in prange(nr):
-            op_block(Kop, v, s_r, c, nr)
+        if nr == 1:
+            op_block(Kop, v, s_r, 0, 1)
+        else:
+            for c in prange(nr):
+                op_block(Kop, v, s_r, c, nr)
         op_done(Kop, s_r)
         # the L1 row error of u * s_r against a, or (crit 2) the largest relative one
         err = 0.0
@@ -344,8 +347,11 @@ def scaling_loop(Kop, KTop, nb, a, b, wa, wb, u, v, tau_a, tau_b, max_iter, tol,
             return it, err, 0
         if not _scale(wa, s_r, tau_a, un):
             return it, err, 3
-        for c in prange(nc):
-            op_block(KTop, un, s_c, c, nc)
+        if nc == 1:
+            op_block(KTop, un, s_c, 0, 1)
+        else:
+            for c in prange(nc):
+                op_block(KTop, un, s_c, c, nc)
         op_done(KTop, s_c)
         if not _scale(wb, s_c, tau_b, vn):
             return it, err, 3
