@@ -58,14 +58,24 @@ def build_sums(DT, w, near_d, is_med, sums, first, n_chunks):
                 continue
             row = DT[i]
             s = 0.0
-            for j in range(n):
-                if j != i:
+            # the mode and the j != i tests hoisted out of the inner loop (two
+            # ranges around i); the terms are added in the same order as before
+            if first:
+                for j in range(i):
+                    s += w[j] * np.float64(row[j])
+                for j in range(i + 1, n):
+                    s += w[j] * np.float64(row[j])
+                sums[i] = s
+            else:
+                for j in range(i):
                     d = np.float64(row[j])
-                    if first:
-                        s += w[j] * d
-                    elif d < near_d[j]:
+                    if d < near_d[j]:
                         s += w[j] * (d - near_d[j])
-            sums[i] = s if first else s - w[i] * near_d[i]
+                for j in range(i + 1, n):
+                    d = np.float64(row[j])
+                    if d < near_d[j]:
+                        s += w[j] * (d - near_d[j])
+                sums[i] = s - w[i] * near_d[i]
 
 
 @jit(inline="always")
@@ -99,6 +109,9 @@ def build_update(DT, w, S, old, new, gains, n_chunks):
     Every gain receives its updates in the same order, whatever the chunking.
     """
     n = DT.shape[0]
+    if n_chunks == 1:  # no one-iteration prange in the serial variant (it costs)
+        _build_update_range(DT, w, S, old, new, gains, 0, n)
+        return
     for c in prange(n_chunks):
         _build_update_range(DT, w, S, old, new, gains, c * n // n_chunks, (c + 1) * n // n_chunks)
 
