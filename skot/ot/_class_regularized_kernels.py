@@ -15,27 +15,30 @@ from ..utils._numba import jit
 
 
 @jit
-def group_sums(P, labels, n_classes, out):
+def _group_accumulate(P, labels, n_classes, squared, out):
+    """``out[c, j] = sum_{i: labels_i = c} P_ij`` (of ``P_ij ** 2`` when ``squared``)."""
     n, m = P.shape
     for c in range(n_classes):
         for j in range(m):
             out[c, j] = 0.0
     for i in range(n):
         c = labels[i]
-        for j in range(m):
-            out[c, j] += P[i, j]
+        if squared:
+            for j in range(m):
+                out[c, j] += P[i, j] * P[i, j]
+        else:
+            for j in range(m):
+                out[c, j] += P[i, j]
+
+
+@jit
+def group_sums(P, labels, n_classes, out):
+    _group_accumulate(P, labels, n_classes, False, out)
 
 
 @jit
 def group_norms(P, labels, n_classes, out):
-    n, m = P.shape
+    _group_accumulate(P, labels, n_classes, True, out)
     for c in range(n_classes):
-        for j in range(m):
-            out[c, j] = 0.0
-    for i in range(n):
-        c = labels[i]
-        for j in range(m):
-            out[c, j] += P[i, j] * P[i, j]
-    for c in range(n_classes):
-        for j in range(m):
+        for j in range(out.shape[1]):
             out[c, j] = np.sqrt(out[c, j])

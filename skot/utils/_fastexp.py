@@ -75,17 +75,14 @@ _C13 = 1.0 / 6227020800.0
 _FLAGS = {"contract"}
 
 
-@jit(fastmath=_FLAGS)
-def fexp(x):
-    """``exp(x)`` for a float64 ``x`` in vectorisable arithmetic (about 1 ulp).
+@jit(fastmath=_FLAGS, inline="always")
+def _reduced_exp(xc):
+    """``(p, k)`` with ``exp(xc) = p * 2**k`` for a clamped, non-nan ``xc``.
 
-    Same special values as ``exp``: ``-inf`` and anything below ``-745.2``
-    give ``0.0``, subnormal results are rounded from the exact value, values
-    above ``709.8`` and ``inf`` give ``inf``, ``nan`` gives ``nan``.
+    Range reduction ``xc = k ln 2 + r``, ``|r| <= ln(2) / 2``, then ``p =
+    exp(r)`` by a degree-13 Taylor polynomial in Estrin's form. Shared by
+    :func:`fexp` and :func:`fexp_lse` (inlined: one function to compile).
     """
-    # explicit selects, not min/max: a nan argument must take the bound here
-    xc = x if x > -_CLAMP else -_CLAMP  # noqa: FURB136 (nan -> -_CLAMP, restored below)
-    xc = xc if xc < _CLAMP else _CLAMP  # noqa: FURB136
     # range reduction: x = k ln 2 + r, |r| <= ln(2) / 2
     t = xc * _LOG2E + _SHIFT
     kf = t - _SHIFT
@@ -103,6 +100,21 @@ def fexp(x):
     a5 = _C12 + r * _C13
     q = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * (a4 + r2 * a5)
     p = 1.0 + (r + r2 * q)
+    return p, k
+
+
+@jit(fastmath=_FLAGS)
+def fexp(x):
+    """``exp(x)`` for a float64 ``x`` in vectorisable arithmetic (about 1 ulp).
+
+    Same special values as ``exp``: ``-inf`` and anything below ``-745.2``
+    give ``0.0``, subnormal results are rounded from the exact value, values
+    above ``709.8`` and ``inf`` give ``inf``, ``nan`` gives ``nan``.
+    """
+    # explicit selects, not min/max: a nan argument must take the bound here
+    xc = x if x > -_CLAMP else -_CLAMP  # noqa: FURB136 (nan -> -_CLAMP, restored below)
+    xc = xc if xc < _CLAMP else _CLAMP  # noqa: FURB136
+    p, k = _reduced_exp(xc)
     k1 = k >> 1
     k2 = k - k1
     s1 = np.int64((k1 + 1023) << 52).view(np.float64)
@@ -127,24 +139,8 @@ def fexp_lse(x):
     """
     xc = x if x > _LSE_MIN else _LSE_MIN  # noqa: FURB136 (nan -> _LSE_MIN, restored below)
     xc = xc if xc < _LSE_MAX else _LSE_MAX  # noqa: FURB136
-    # the steps of fexp, written out in each function (no helper calls: one
-    # function to compile in a kernel's first call instead of three)
-    t = xc * _LOG2E + _SHIFT
-    kf = t - _SHIFT
-    k = np.float64(t).view(np.int64) - _SHIFT_BITS
-    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
-    # exp(r): Taylor polynomial of degree 13 in Estrin's form
-    r2 = r * r
-    r4 = r2 * r2
-    r8 = r4 * r4
-    a0 = _C2 + r * _C3
-    a1 = _C4 + r * _C5
-    a2 = _C6 + r * _C7
-    a3 = _C8 + r * _C9
-    a4 = _C10 + r * _C11
-    a5 = _C12 + r * _C13
-    q = ((a0 + r2 * a1) + r4 * (a2 + r2 * a3)) + r8 * (a4 + r2 * a5)
-    y = (1.0 + (r + r2 * q)) * np.int64((k + 1023) << 52).view(np.float64)
+    p, k = _reduced_exp(xc)
+    y = p * np.int64((k + 1023) << 52).view(np.float64)
     return x if math.isnan(x) else y
 
 
