@@ -141,27 +141,12 @@ def build_pick(DT, w, near_d, is_med, gains, margin):
 
 
 @jit
-def lab_first(DT, sample, w):
-    """Sample point with the smallest weighted distance sum within the sample."""
-    best = -1
-    best_s = np.inf
-    for a in range(sample.shape[0]):
-        i = sample[a]
-        row = DT[i]
-        s = 0.0
-        for b in range(sample.shape[0]):
-            j = sample[b]
-            if j != i:
-                s += w[j] * row[j]
-        if s < best_s:
-            best_s = s
-            best = i
-    return best
-
-
-@jit
 def lab_step(DT, sample, w, near_d):
-    """Sample point minimising sum over the sample of w * min(d(j, i), near_d[j])."""
+    """Sample point minimising sum over the sample of w * min(d(j, i), near_d[j]).
+
+    With ``near_d`` all infinite this is LAB's first step: the sample point
+    with the smallest weighted distance sum within the sample.
+    """
     best = -1
     best_s = np.inf
     for a in range(sample.shape[0]):

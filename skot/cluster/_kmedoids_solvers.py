@@ -288,7 +288,8 @@ def lab_medoids(DT, w, k, rng):
     n = DT.shape[0]
     s = min(n, 10 + math.ceil(math.sqrt(n)))
     sample = np.sort(rng.choice(n, s, replace=False)).astype(np.int64)
-    first = K.lab_first(DT, sample, w)
+    # the first step is a later step with every nearest distance infinite
+    first = K.lab_step(DT, sample, w, np.full(n, np.inf))
     med = [first]
     near_d = DT[first].astype(np.float64)
     near_d[first] = 0.0
