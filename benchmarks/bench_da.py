@@ -23,6 +23,14 @@ Usage::
     python benchmarks/bench_da.py --full         # also 4000 + 4000 rows
     python benchmarks/bench_da.py --k 250 --datasets moons30
     python benchmarks/bench_da.py --repeat 5     # best of 5 runs per tool
+    python benchmarks/bench_da.py --quick        # tiny sizes, checks that it runs
+
+Also: the subspace shift of skada's generator, scikit-learn's digits with the
+target images rotated by 20 degrees (``digits20``; 8 k + 8 k images, at most
+898 + 898), the no-adaptation baseline (``none``: SVC on the source rows) and
+the default transport of skot's classifier (``median``:
+``SinkhornTransport(reg=0.1, norm="median")``, skada's ``EntropicOTMapping``
+with the same settings).
 """
 
 import argparse
@@ -32,12 +40,39 @@ import warnings
 import numpy as np
 import sklearn
 
-DATASETS = ["covariate_shift", "conditional_shift", "target_shift", "moons30", "moons50"]
-METHODS = ["emd", "sinkhorn", "linear", "lpl1", "labelprop"]
+DATASETS = [
+    "covariate_shift",
+    "conditional_shift",
+    "target_shift",
+    "subspace",
+    "moons30",
+    "moons50",
+    "digits20",
+]
+# "none": SVC on the source rows only (the no-adaptation baseline, the same for
+# every tool); "median": the default transport of DomainAdaptationClassifier,
+# SinkhornTransport(reg=0.1, norm="median") (skada: EntropicOTMapping with the
+# same reg_e and norm)
+METHODS = ["none", "emd", "sinkhorn", "median", "linear", "lpl1", "labelprop"]
 
 
 def make_data(name, k):
     """``(X, y, sample_domain)`` with true target labels, ``8 k + 8 k`` rows."""
+    if name.startswith("digits"):
+        from scipy.ndimage import rotate
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        n = min(8 * k, d.target.shape[0] // 2)
+        idx = np.random.RandomState(0).permutation(d.target.shape[0])
+        src, tgt = idx[:n], idx[n : 2 * n]
+        angle = float(name[6:])
+        Xs = d.images[src].reshape(n, -1)
+        Xt = np.array([rotate(im, angle, reshape=False, order=1) for im in d.images[tgt]])
+        X = np.vstack([Xs, Xt.reshape(n, -1)])
+        y = np.concatenate([d.target[src], d.target[tgt]])
+        sd = np.concatenate([np.ones(n, int), -2 * np.ones(n, int)])
+        return X, y, sd
     if name.startswith("moons"):
         from sklearn.datasets import make_moons
 
@@ -73,10 +108,14 @@ def skot_model(method):
         SinkhornTransport,
     )
 
+    if method == "none":
+        return None
     if method == "emd":
         return DomainAdaptationClassifier(SVC(), EMDTransport())
     if method == "sinkhorn":
         return DomainAdaptationClassifier(SVC(), SinkhornTransport(1.0))
+    if method == "median":
+        return DomainAdaptationClassifier(SVC())
     if method == "linear":
         return DomainAdaptationClassifier(SVC(), LinearTransport(reg=1.0))
     if method == "lpl1":
@@ -94,10 +133,14 @@ def skada_model(method):
     )
     from sklearn.svm import SVC
 
+    if method == "none":
+        return None
     if method == "emd":
         return OTMapping(SVC())
     if method == "sinkhorn":
         return EntropicOTMapping(SVC(), reg_e=1.0)
+    if method == "median":
+        return EntropicOTMapping(SVC(), reg_e=0.1, norm="median")
     if method == "linear":
         return LinearOTMapping(SVC(), reg=1.0)
     if method == "lpl1":
@@ -112,6 +155,8 @@ def pot_transport(method):
         return ot.da.EMDTransport()
     if method == "sinkhorn":
         return ot.da.SinkhornTransport(reg_e=1.0)
+    if method == "median":
+        return ot.da.SinkhornTransport(reg_e=0.1, norm="median")
     if method == "linear":
         return ot.da.LinearTransport(reg=1.0)
     if method == "lpl1":
@@ -119,7 +164,18 @@ def pot_transport(method):
     return None
 
 
+def run_baseline(X, y, sd):
+    from sklearn.svm import SVC
+
+    t0 = time.perf_counter()
+    clf = SVC().fit(X[sd >= 0], y[sd >= 0])
+    acc = float(np.mean(clf.predict(X[sd < 0]) == y[sd < 0]))
+    return time.perf_counter() - t0, None, acc
+
+
 def run_skot(method, X, y, sd):
+    if method == "none":
+        return run_baseline(X, y, sd)
     y_masked = np.where(sd < 0, -1, y)
     Xt, yt = X[sd < 0], y[sd < 0]
     model = skot_model(method)
@@ -134,6 +190,8 @@ def run_skot(method, X, y, sd):
 
 
 def run_skada(method, X, y, sd):
+    if method == "none":
+        return run_baseline(X, y, sd)
     Xt, yt = X[sd < 0], y[sd < 0]
     model = skada_model(method)
     with sklearn.config_context(enable_metadata_routing=True):
@@ -147,7 +205,7 @@ def run_skada(method, X, y, sd):
 def run_pot(method, X, y, sd):
     from sklearn.svm import SVC
 
-    transport = pot_transport(method)
+    transport = None if method == "none" else pot_transport(method)
     if transport is None:
         return None, None, None
     Xs, ys, Xt, yt = X[sd >= 0], y[sd >= 0], X[sd < 0], y[sd < 0]
@@ -210,6 +268,7 @@ def _ratio(a, b):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="also 500 rows per cluster")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
     parser.add_argument("--k", type=int, nargs="*", default=None, help="rows per cluster")
     parser.add_argument("--datasets", nargs="*", default=DATASETS, choices=DATASETS)
     parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS)
@@ -218,6 +277,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     sizes = args.k or ([125, 500] if args.full else [125])
+    if args.quick:
+        sizes, args.repeat = [6], 1
 
     old = sklearn.get_config()["enable_metadata_routing"]
     import skada  # noqa: F401  (turns metadata routing on for the process)

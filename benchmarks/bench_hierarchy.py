@@ -17,6 +17,15 @@ timed. Usage::
     python benchmarks/bench_hierarchy.py           # n = 2000; graphs of 1600 and 5000 nodes
     python benchmarks/bench_hierarchy.py --full    # n in {2000, 5000, 10000}; 1M-edge graph
     python benchmarks/bench_hierarchy.py --n 5000 --methods ward single --no-graphs
+    python benchmarks/bench_hierarchy.py --quick   # tiny sizes, every section once
+
+kNN rows: ``BottomUpClustering(10, n_neighbors=10)`` (average and single
+linkage on the 10-nearest-neighbour graph) against scikit-learn's
+``AgglomerativeClustering`` with the same ``kneighbors_graph`` connectivity
+(scikit-learn skipped above 200,000 points), and the adjusted Rand index of
+its 10-cluster cut against exact average linkage on a 20,000-point
+subsample. Ordering rows: ``linkage(optimal_ordering=True)`` against scipy's
+``optimal_leaf_ordering`` (time and the adjacent-distance sum reached).
 """
 
 import argparse
@@ -243,6 +252,108 @@ def bench_graphs(graphs):
                     print(f"{'':>26} speed-up of {name!r} over Paris(uniform): {ref / dt:.1f}x")
 
 
+# ------------------------------------------------- kNN graphs, ordering
+
+
+def _best_of(tools, repeat):
+    """Interleaved runs, best wall time of each tool: {name: (out, best s, peak)}."""
+    best = {}
+    for _ in range(repeat):
+        for name, f in tools.items():
+            out, dt, peak, _ = measure(f)
+            if name not in best or dt < best[name][1]:
+                best[name] = (out, dt, peak)
+    return best
+
+
+def bench_knn(sizes, dims, repeat, subsample=20000):
+    """kNN-constrained linkage (BottomUpClustering(n_neighbors=10)) against scikit-learn
+    with the same kNN connectivity; agreement of the 10-cluster cut with exact average
+    linkage on a subsample."""
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.neighbors import kneighbors_graph
+
+    from skot.cluster import BottomUpClustering, linkage
+    from skot.cluster._bottom_up import _cut
+
+    print(
+        "\n== kNN graph (10 neighbours) linkage: best-of wall time [s], peak [MiB], "
+        "ARI of the 10-cluster cut =="
+    )
+    header = (
+        f"{'n':>8} {'p':>3} {'linkage':>8} {'skot s':>8} {'sklearn s':>9} {'ratio':>6} "
+        f"{'skot MiB':>8}  ARI(skot, sklearn)  ARI(kNN-avg, exact avg; subsample)"
+    )
+    print(header)
+    print("-" * len(header))
+    Xw, _ = make_blobs(300, n_features=3, random_state=1)
+    for m in ("average", "single"):
+        BottomUpClustering(10, linkage=m, n_neighbors=10).fit(Xw)
+    for n in sizes:
+        for p in dims:
+            X, _ = make_blobs(n, n_features=p, centers=10, random_state=0)
+            for m in ("average", "single"):
+                tools = {
+                    "skot": lambda X=X, m=m: (
+                        BottomUpClustering(10, linkage=m, n_neighbors=10).fit(X).labels_
+                    )
+                }
+                if n <= 200000:
+                    tools["sklearn"] = lambda X=X, m=m: (
+                        AgglomerativeClustering(10, linkage=m, connectivity=kneighbors_graph(X, 10))
+                        .fit(X)
+                        .labels_
+                    )
+                res = _best_of(tools, repeat)
+                ts = res["skot"][1]
+                tk = res["sklearn"][1] if "sklearn" in res else float("nan")
+                ari = (
+                    f"{adjusted_rand_score(res['skot'][0], res['sklearn'][0]):.4f}"
+                    if "sklearn" in res
+                    else "n/a"
+                )
+                sub = min(subsample, n)
+                idx = np.random.RandomState(0).choice(n, sub, replace=False)
+                Xs = X[idx]
+                exact = _cut(linkage(Xs, "average"), sub, n_clusters=10)
+                knn = BottomUpClustering(10, linkage="average", n_neighbors=10).fit(Xs).labels_
+                print(
+                    f"{n:>8} {p:>3} {m:>8} {ts:>8.2f} {tk:>9.2f} {ts / tk:>6.2f} "
+                    f"{_mib(res['skot'][2]):>8}  {ari:>18}  {adjusted_rand_score(exact, knn):.4f}"
+                )
+
+
+def bench_ordering(n, repeat):
+    from scipy.cluster import hierarchy
+    from scipy.spatial.distance import pdist, squareform
+
+    from skot.cluster import linkage
+
+    print(
+        "\n== optimal leaf ordering (average linkage): best-of time [s], adjacent-distance sum =="
+    )
+    X = np.random.RandomState(0).normal(size=(n, 5))
+    y = pdist(X)
+    D = squareform(y)
+    Z = hierarchy.linkage(y, "average")
+    linkage(y[:45], "average", optimal_ordering=True)  # compile
+    res = _best_of(
+        {
+            "skot": lambda: linkage(y, "average", optimal_ordering=True),
+            "scipy": lambda: hierarchy.optimal_leaf_ordering(Z, y),
+        },
+        repeat,
+    )
+    for name, (Zo, dt, _) in res.items():
+        o = hierarchy.leaves_list(Zo)
+        print(
+            f"{n:>6} {name:>6} {dt:>8.3f} ratio {dt / res['scipy'][1]:.3f}  "
+            f"cost {D[o[:-1], o[1:]].sum():.6f}"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -255,10 +366,27 @@ def main(argv=None):
         "--big-graph", action="store_true", help="add the 1M-edge graph (implied by --full)"
     )
     parser.add_argument("--no-features", action="store_true")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: check that every section runs"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="best of, interleaved")
+    parser.add_argument(
+        "--knn", type=int, nargs="*", help="sizes of the kNN rows (--full: 1e5, 2e5, 1e6)"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        bench_features([300], args.methods)
+        bench_knn([2000], [3], 1, subsample=1000)
+        bench_ordering(200, 1)
+        return
     sizes = args.n or ([2000, 5000, 10000] if args.full else [2000])
     if not args.no_features:
         bench_features(sizes, args.methods)
+    knn_sizes = args.knn or ([100000, 200000, 1000000] if args.full else [20000])
+    bench_knn([k for k in knn_sizes if k != 200000], [3], args.repeat)
+    if 200000 in knn_sizes:
+        bench_knn([200000], [10], args.repeat)
+    bench_ordering(1000, args.repeat)
     if not args.no_graphs:
         from skot.datasets import make_hierarchical_sbm
 

@@ -19,6 +19,19 @@ Usage::
     python benchmarks/bench_ot.py --online 100000 --online-iter 3   # online only
     python benchmarks/bench_ot.py --sns --n 500 2000    # SNS to 1e-9 at reg = 1e-3
 
+``--batch`` runs only the batch section: ``sinkhorn`` on a stack of
+``--batch-size`` problems of ``--batch-n`` x ``--batch-n`` (random 2-D clouds,
+squared Euclidean cost, reg 0.05, tol 1e-9) against a Python loop over POT's
+``sinkhorn`` (stopThr 1e-9); ``--unbalanced`` only the unbalanced section:
+``sinkhorn_unbalanced`` (translation-invariant and plain log) against POT's
+``sinkhorn_unbalanced`` (``sinkhorn_stabilized``) at ``reg_m = 10``;
+``--solve`` only the dispatch overhead of ``solve`` against the direct call
+and against POT's ``ot.solve`` (small problems, where overhead shows).
+Each of these rows times skot and POT interleaved, best of ``--repeat``
+runs, after compilation, and prints the ratio and the quality figure
+(largest plan difference, marginal error). ``--quick`` shrinks every size
+(a smoke test, no timing claims).
+
 ``--online N`` runs only the online section: ``sinkhorn_online`` on two
 random 10-D clouds of ``N`` points each (squared Euclidean cost normalised by
 its max, computed on the fly block-wise, never stored), ``--online-iter``
@@ -248,6 +261,145 @@ def bench_online(n, d, reg, n_iter, n_jobs, seed):
     )
 
 
+def _best_interleaved(funcs, repeat):
+    """Best time of each callable over ``repeat`` rounds, run in turn; last outputs."""
+    best = [np.inf] * len(funcs)
+    outs = [None] * len(funcs)
+    for _ in range(repeat):
+        for k, fn in enumerate(funcs):
+            t0 = time.perf_counter()
+            outs[k] = fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best, outs
+
+
+def bench_batch(B, n, repeat, n_jobs, seed):
+    import ot
+
+    from skot.ot import sinkhorn
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((B, n, 2))
+    Y = rng.random((B, n, 2))
+    M = ((X[:, :, None] - Y[:, None]) ** 2).sum(-1)
+    a = rng.random((B, n)) + 0.1
+    a /= a.sum(1, keepdims=True)
+    b = rng.random((B, n)) + 0.1
+    b /= b.sum(1, keepdims=True)
+    reg, tol = 0.05, 1e-9
+    sinkhorn(a[:2], b[:2], M[:2], reg, n_jobs=n_jobs)  # compile
+
+    def pot_loop():
+        return [ot.sinkhorn(a[k], b[k], M[k], reg, stopThr=tol) for k in range(B)]
+
+    (ts, tp), (res, ref) = _best_interleaved(
+        [lambda: sinkhorn(a, b, M, reg, tol=tol, n_jobs=n_jobs), pot_loop], repeat
+    )
+    diff = max(float(np.abs(res.plan[k] - ref[k]).max()) for k in range(B))
+    print(
+        f"  batch sinkhorn B={B} {n}x{n}: skot {ts:8.4f} s  POT loop {tp:8.4f} s  "
+        f"POT/skot {tp / ts:6.1f}x  max|dP| {diff:.1e}  max err {res.marginal_error.max():.1e}  "
+        f"mean it {res.n_iter.mean():.0f}"
+    )
+
+
+def bench_unbalanced(n, regs, repeat, n_jobs, seed):
+    import ot
+
+    from skot.ot import sinkhorn_unbalanced
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 2))
+    Y = rng.random((n, 2))
+    M = ((X[:, None] - Y[None]) ** 2).sum(-1)
+    M /= M.max()
+    a = np.full(n, 1.0 / n)
+    b = np.full(n, 1.3 / n)
+    reg_m = 10.0
+    for reg in regs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sinkhorn_unbalanced(a[:5], b[:5], M[:5, :5], reg, reg_m, n_jobs=n_jobs)
+
+            def ti():
+                return sinkhorn_unbalanced(
+                    a,
+                    b,
+                    M,
+                    reg,
+                    reg_m,
+                    method="translation_invariant",
+                    tol=1e-9,
+                    max_iter=200_000,
+                    n_jobs=n_jobs,
+                )
+
+            def plain():
+                return sinkhorn_unbalanced(
+                    a,
+                    b,
+                    M,
+                    reg,
+                    reg_m,
+                    method="log",
+                    tol=1e-9,
+                    max_iter=200_000,
+                    n_jobs=n_jobs,
+                )
+
+            def pot():
+                return ot.unbalanced.sinkhorn_unbalanced(
+                    a,
+                    b,
+                    M,
+                    reg,
+                    reg_m,
+                    method="sinkhorn_stabilized",
+                    stopThr=1e-9,
+                    numItermax=200_000,
+                    log=True,
+                )
+
+            (t_ti, t_log, t_pot), (r_ti, r_log, (P, log)) = _best_interleaved(
+                [ti, plain, pot], repeat
+            )
+        pot_ok = bool(np.isfinite(P).all())
+        diff = float(np.abs(r_ti.plan - P).max()) if pot_ok else float("nan")
+        print(
+            f"  unbalanced n={n} reg={reg:g} reg_m={reg_m:g}: TI {t_ti:8.3f} s "
+            f"({r_ti.n_iter} it, conv {r_ti.converged})  log {t_log:8.3f} s "
+            f"({r_log.n_iter} it)  POT {t_pot:8.3f} s ({log.get('niter', '?')} it)  "
+            f"POT/TI {t_pot / t_ti:6.1f}x  max|P_TI - P_POT| {diff:.1e}"
+        )
+
+
+def bench_solve(n, repeat, n_jobs, seed):
+    import ot
+
+    from skot.ot import emd, sinkhorn
+    from skot.ot._solve import solve
+
+    rng = np.random.default_rng(seed)
+    M = rng.random((n, n))
+    a = np.full(n, 1.0 / n)
+    for name, kw, direct in [
+        ("exact", {}, lambda: emd(a, a, M)),
+        ("entropic", {"reg": 0.1}, lambda: sinkhorn(a, a, M, 0.1, n_jobs=n_jobs)),
+    ]:
+        solve(M, a, a, **kw)  # compile
+
+        (t_solve, t_direct, t_pot), (r, _, p) = _best_interleaved(
+            [lambda: solve(M, a, a, **kw, n_jobs=n_jobs), direct, lambda: ot.solve(M, a, a, **kw)],
+            repeat,
+        )
+        print(
+            f"  solve {name:<8} n={n}: solve {t_solve * 1e6:9.1f} us  direct "
+            f"{t_direct * 1e6:9.1f} us  overhead {(t_solve - t_direct) * 1e6:8.1f} us  "
+            f"POT solve {t_pot * 1e6:9.1f} us  POT/skot {t_pot / t_solve:6.1f}x  "
+            f"|value - POT| {abs(r.value - float(p.value)):.1e}  ({r.method})"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="n in {500, 2000, 5000}")
@@ -282,7 +434,26 @@ def main():
         default=5000,
         help="iteration cap of the log Sinkhorn reference in --sns",
     )
+    parser.add_argument("--batch", action="store_true", help="only the batch section")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-n", type=int, default=50)
+    parser.add_argument("--unbalanced", action="store_true", help="only the unbalanced section")
+    parser.add_argument("--solve", action="store_true", help="only the solve-dispatch section")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     args = parser.parse_args()
+    if args.batch or args.unbalanced or args.solve:
+        quick = args.quick
+        if args.batch:
+            B, n = (20, 10) if quick else (args.batch_size, args.batch_n)
+            bench_batch(B, n, 1 if quick else args.repeat, args.n_jobs, args.seed)
+        if args.unbalanced:
+            n, regs = (20, [1e-2]) if quick else ((args.n or [300])[0], [1e-2, 1e-3])
+            bench_unbalanced(n, regs, 1 if quick else args.repeat, args.n_jobs, args.seed)
+        if args.solve:
+            for n in [10] if quick else [10, 100]:
+                bench_solve(n, 1 if quick else max(args.repeat, 20), args.n_jobs, args.seed)
+        return
     if args.online:
         bench_online(
             args.online, args.online_dim, args.online_reg, args.online_iter, args.n_jobs, args.seed

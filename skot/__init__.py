@@ -6,6 +6,7 @@ Subpackages load lazily on first attribute access, so ``import skot`` stays fast
 - :mod:`skot.ot` -- optimal-transport solvers.
 - :mod:`skot.da` -- domain-adaptation transformers and classifiers.
 - :mod:`skot.similarity` -- Sinkhorn-normalised (doubly stochastic) affinities.
+- :mod:`skot.metrics` -- clustering quality scores (silhouette, medoid silhouette).
 - :mod:`skot.datasets` -- data generators.
 - :mod:`skot.utils` -- validation helpers and estimator discovery.
 """
@@ -15,7 +16,7 @@ import importlib.util
 
 __version__ = "0.1.0"
 
-_CANDIDATES = ("cluster", "ot", "da", "similarity", "datasets", "utils")
+_CANDIDATES = ("cluster", "ot", "da", "similarity", "metrics", "datasets", "utils")
 
 
 def _available():

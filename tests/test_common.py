@@ -8,7 +8,7 @@ reason.
 
 import numpy as np
 import pytest
-from sklearn.base import is_classifier
+from sklearn.base import is_classifier, is_regressor
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_global_output_transform_pandas,
@@ -19,8 +19,20 @@ from sklearn.utils.estimator_checks import (
 
 from skot.utils import all_estimators
 
-# Constructor arguments for estimators without a usable default (by class name).
-INIT_PARAMS = {}
+# Constructor arguments for estimators without a usable default (by class name):
+# the checks' data sets have as few as 10 rows, below t-SNE's default perplexity 30.
+INIT_PARAMS = {"EntropicAffinity": {"perplexity": 3.0}}
+
+# Parameter combinations users set, checked besides the defaults (by class name).
+COMBINATIONS = {
+    "SinkhornAffinity": [
+        {"zero_diagonal": True},
+        {"n_neighbors": 3},
+        {"kernel": "precomputed"},
+        {"kernel": "precomputed", "zero_diagonal": True},
+    ],
+    "EntropicAffinity": [{"symmetrize": "sea"}, {"symmetrize": "none", "method": "bisection"}],
+}
 
 # Checks that fit on fully labelled data with no target rows. Every skot.da
 # estimator must refuse such data with a clear error (domain adaptation needs
@@ -80,13 +92,28 @@ _DA_CLASSIFIER_CHECKS = _DA_CHECKS + (
     "check_supervised_y_2d",
 )
 
+_DA_REGRESSOR_CHECKS = _DA_CHECKS + (
+    "check_regressors_train",
+    "check_regressors_train(readonly_memmap=True)",
+    "check_regressors_train(readonly_memmap=True,X_dtype=float32)",
+    "check_regressor_data_not_an_array",
+    "check_regressors_no_decision_function",
+    "check_supervised_y_2d",
+    "check_regressors_int",
+)
+# Iterative DA estimators that are not transformers (n_iter_ would need target rows).
+_DA_ITERATIVE = ("JDOTClassifier", "JDOTRegressor", "JCPOTLabelPropagation")
+
 # {class name: {check name: reason}} -- other checks that cannot apply.
 EXPECTED_FAILED_CHECKS = {}
 
 
 def _instances():
     for name, cls in all_estimators():
-        yield cls(**INIT_PARAMS.get(name, {}))
+        init = INIT_PARAMS.get(name, {})
+        yield cls(**init)
+        for params in COMBINATIONS.get(name, ()):
+            yield cls(**{**init, **params})
 
 
 ESTIMATORS = list(_instances())
@@ -94,7 +121,16 @@ ESTIMATORS = list(_instances())
 
 def _expected_failed_checks(estimator):
     if type(estimator).__module__.startswith("skot.da."):
-        checks = _DA_CLASSIFIER_CHECKS if is_classifier(estimator) else _DA_TRANSFORMER_CHECKS
+        if is_classifier(estimator):
+            checks = _DA_CLASSIFIER_CHECKS
+        elif is_regressor(estimator):
+            checks = _DA_REGRESSOR_CHECKS
+        else:
+            checks = _DA_TRANSFORMER_CHECKS
+        if type(estimator).__name__ in _DA_ITERATIVE:
+            checks = checks + ("check_non_transformer_estimators_n_iter",)
+            # they refuse one-label data with an error the check accepts
+            checks = tuple(c for c in checks if c != "check_classifiers_one_label_sample_weights")
         if "max_iter" not in estimator.get_params():  # the check passes trivially
             checks = tuple(c for c in checks if c != "check_transformer_n_iter")
         return dict.fromkeys(checks, "needs target rows")
@@ -120,7 +156,7 @@ TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")]
 
 
 def _ids(estimators):
-    return [type(e).__name__ for e in estimators]
+    return [repr(e).replace("\n", "").replace(" ", "") for e in estimators]
 
 
 @pytest.mark.parametrize("estimator", TRANSFORMERS, ids=_ids(TRANSFORMERS))

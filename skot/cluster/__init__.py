@@ -1,6 +1,8 @@
 """Clustering: k-medoids (FasterPAM family) and bottom-up hierarchical clustering."""
 
 from ._bottom_up import BottomUpClustering
+from ._clarans import fastclarans
+from ._dendrogram import leaves_list, optimal_leaf_ordering
 from ._kmedoids import (
     KMedoids,
     KMedoidsResult,
@@ -13,17 +15,25 @@ from ._kmedoids import (
     pam,
 )
 from ._linkage import linkage
+from ._msc import DynMSCResult, dynmsc, fastermsc, fastmsc
 
 __all__ = [
     "BottomUpClustering",
+    "DynMSCResult",
     "KMedoids",
     "KMedoidsResult",
     "alternate",
     "build",
+    "dynmsc",
     "fastclara",
+    "fastclarans",
+    "fastermsc",
     "fasterpam",
+    "fastmsc",
     "fastpam1",
     "lab",
+    "leaves_list",
     "linkage",
+    "optimal_leaf_ordering",
     "pam",
 ]

@@ -10,8 +10,9 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -23,8 +24,13 @@ from ._graph_linkage import (
     bethe_hessian_clustering,
     graph_linkage,
 )
-from ._linkage import METHODS, _float_array, _linkage
-from ._metrics import linkage_metrics
+from ._hierarchy_connectivity import (
+    CONNECTIVITY_METHODS,
+    constrained_linkage,
+    knn_connectivity,
+)
+from ._linkage import METHODS, _float_array, _linkage, _n_from_condensed
+from ._metrics import linkage_metrics, pdist_name
 
 __all__ = ["BottomUpClustering"]
 
@@ -100,7 +106,8 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         :func:`sklearn.metrics.pairwise_distances` name, e.g. ``"manhattan"``,
         ``"cosine"``, ``"haversine"``), ``"jensenshannon"``, or a callable
         (given to :func:`scipy.spatial.distance.pdist`); ``"precomputed"``:
-        ``X`` is a square distance matrix; ``"adjacency"``: ``X`` is a dense
+        ``X`` is a square distance matrix or a condensed distance vector
+        (:func:`scipy.spatial.distance.pdist`'s form); ``"adjacency"``: ``X`` is a dense
         or sparse (weighted) adjacency matrix of an undirected graph.
         Self-loops are ignored; an asymmetric matrix is replaced by
         ``(X + X.T) / 2`` with a warning.
@@ -108,6 +115,24 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         Cut ``labels_`` where the merge height reaches this value (merges at
         or above it are not made); ``n_clusters`` must then be None. Graph
         heights are ``1 - density / w_max`` in [0, 1].
+    connectivity : array-like, sparse matrix or callable, default=None
+        Feature rows and distances: the graph of allowed merges, an
+        (n_samples, n_samples) matrix whose stored entries are edges (or a
+        callable returning one from ``X``, e.g. a ``kneighbors_graph``). Only
+        clusters joined by an edge merge: ward, average, complete or single
+        linkage with scikit-learn's rules (``AgglomerativeClustering(
+        connectivity=...)``, same trees): a merged cluster keeps the edges of
+        both parts; its distance to a neighbour of both is the minimum
+        (single), maximum (complete) or size-weighted mean (average) of the
+        two, to a neighbour of one part that part's distance; ward recomputes
+        it from the centroids. A disconnected graph is completed with the
+        closest pair of each pair of components (with a warning). Rows of
+        ``linkage_matrix_`` are then in merge order.
+    n_neighbors : int, default=None
+        Feature rows: use the k-nearest-neighbour graph of ``X`` (built with
+        a tree index, O(n k) memory) as ``connectivity``: hierarchical
+        clustering of millions of points, where the exact linkages need
+        n^2 / 2 distances. Exclusive with ``connectivity``.
     n_initial_clusters : int, "auto" or None, default=None
         Graphs only: number of bottom communities found by the Bethe-Hessian
         step, ``"auto"`` to estimate it, None to start from single nodes
@@ -192,6 +217,8 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         "linkage": [StrOptions(set(METHODS))],
         "metric": [StrOptions(set(linkage_metrics()) | {"precomputed", "adjacency"}), callable],
         "distance_threshold": [Interval(Real, 0, None, closed="left"), None],
+        "connectivity": ["array-like", "sparse matrix", callable, None],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_initial_clusters": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -209,6 +236,8 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         linkage="average",
         metric="euclidean",
         distance_threshold=None,
+        connectivity=None,
+        n_neighbors=None,
         n_initial_clusters=None,
         random_state=None,
         n_jobs=None,
@@ -218,6 +247,8 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         self.linkage = linkage
         self.metric = metric
         self.distance_threshold = distance_threshold
+        self.connectivity = connectivity
+        self.n_neighbors = n_neighbors
         self.n_initial_clusters = n_initial_clusters
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -241,8 +272,9 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features) or \
                 (n_samples, n_samples)
-            Feature rows; distances with ``metric="precomputed"``; a (sparse)
-            adjacency matrix with ``metric="adjacency"``.
+            Feature rows; distances with ``metric="precomputed"`` (square, or
+            a condensed vector of length n (n - 1) / 2); a (sparse) adjacency
+            matrix with ``metric="adjacency"``.
         y : Ignored
             Not used, present for API consistency.
 
@@ -263,6 +295,28 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
                 f"n_initial_clusters={self.n_initial_clusters!r} is only used with "
                 "metric='adjacency'; leave it to None for feature rows and distances."
             )
+        constrained = self.connectivity is not None or self.n_neighbors is not None
+        if constrained:
+            if graph:
+                raise ValueError(
+                    "connectivity and n_neighbors apply to feature rows and distances; "
+                    "with metric='adjacency' the graph itself constrains the merges."
+                )
+            if self.connectivity is not None and self.n_neighbors is not None:
+                raise ValueError(
+                    "Give at most one of connectivity and n_neighbors, got both "
+                    f"(n_neighbors={self.n_neighbors!r})."
+                )
+            if self.linkage not in CONNECTIVITY_METHODS:
+                raise ValueError(
+                    f"With connectivity or n_neighbors, linkage must be one of "
+                    f"{CONNECTIVITY_METHODS}, got linkage={self.linkage!r}."
+                )
+            if self.n_neighbors is not None and self.metric == "precomputed":
+                raise ValueError(
+                    "n_neighbors builds a graph from feature rows: pass connectivity "
+                    "instead with metric='precomputed'."
+                )
         if graph and self.linkage != "average":
             raise ValueError(
                 f"Graphs are merged by average linkage on edge density: linkage must be "
@@ -280,21 +334,42 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
             self._fit_graph(X, t0)
         else:
             precomputed = self.metric == "precomputed"
-            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+            if precomputed and not sparse.issparse(X) and np.ndim(X) == 1:
+                # a condensed distance vector (scipy's pdist form)
+                X = check_array(X, ensure_2d=False, dtype=[np.float64, np.float32], input_name="X")
+                n_samples = _n_from_condensed(X.shape[0])
+                self.n_features_in_ = n_samples
+                self.__dict__.pop("feature_names_in_", None)
+            else:
+                X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+                n_samples = X.shape[0]
             metric = self.metric
             if precomputed:
                 X = _float_array(X)
-            if self.n_clusters is not None and self.n_clusters > X.shape[0]:
+            if self.n_clusters is not None and self.n_clusters > n_samples:
                 raise ValueError(
                     f"n_clusters={self.n_clusters} must be at most the number of samples, "
-                    f"n_samples={X.shape[0]}."
+                    f"n_samples={n_samples}."
                 )
             for stale in ("initial_labels_", "n_initial_clusters_"):
                 self.__dict__.pop(stale, None)
-            # the same validated core as the function linkage()
-            Z = _linkage(X, self.linkage, metric, self.n_jobs)
-            self._log(f"{self.linkage} linkage of {X.shape[0]} samples", t0)
-            self._set_tree(Z, X.shape[0], Z[:, 3].astype(np.int64))
+            if constrained:
+                if X.ndim == 1:
+                    raise ValueError(
+                        "With connectivity, distances must be a square matrix, not a "
+                        "condensed vector."
+                    )
+                if self.n_neighbors is not None:
+                    conn = knn_connectivity(X, self.n_neighbors, metric, self.n_jobs)
+                    self._log(f"{self.n_neighbors}-nearest-neighbour graph", t0)
+                else:
+                    conn = self.connectivity
+                Z, _ = constrained_linkage(X, conn, self.linkage, pdist_name(metric))
+            else:
+                # the same validated core as the function linkage()
+                Z = _linkage(X, self.linkage, metric, self.n_jobs)
+            self._log(f"{self.linkage} linkage of {n_samples} samples", t0)
+            self._set_tree(Z, n_samples, Z[:, 3].astype(np.int64))
             self.labels_ = self.labels_at(self.n_clusters, self.distance_threshold)
         self.n_clusters_ = int(self.labels_.max()) + 1
         return self
@@ -381,10 +456,23 @@ class BottomUpClustering(ClusterMixin, BaseEstimator):
                 or n_clusters < 1
                 or n_clusters > K
             ):
-                raise ValueError(
+                msg = (
                     f"n_clusters must be an integer in [1, {K}] (the leaves of the fitted "
                     f"tree), got {n_clusters!r}."
                 )
+                if (
+                    isinstance(n_clusters, Integral)
+                    and n_clusters > K
+                    and getattr(self, "n_initial_clusters_", None) is not None
+                    and K < self.initial_labels_.shape[0]
+                ):
+                    msg += (
+                        f" The level asked for is finer than the bottom partition of {K} "
+                        f"communities (n_initial_clusters={self.n_initial_clusters!r}): refit "
+                        f"with n_initial_clusters={int(n_clusters)} or more, or with "
+                        "n_initial_clusters=None to start from single nodes."
+                    )
+                raise ValueError(msg)
             leaf = _cut(self.linkage_matrix_, K, n_clusters=int(n_clusters))
         else:
             if (

@@ -26,6 +26,7 @@ from numba import prange
 from ..utils._numba import jit, twin
 from ._linkage_kernels import (
     CENTROID,
+    _heap_pop,
     _heap_sift_down,
     _heap_update,
     filled,
@@ -312,10 +313,12 @@ def generic_features(CT, method, Z):
         y, v = _nearest_above_cols(CT, idx, n, x, x, tmp)
         nghbr[x] = y
         mind[x] = v
+    # the heap holds the active clusters below n - 1 (n - 1 has nothing above)
     heap = iota(n)
     hpos = iota(n)
-    for h in range(n // 2 - 1, -1, -1):
-        _heap_sift_down(heap, hpos, mind, h, n)
+    hs = n - 1
+    for h in range(hs // 2 - 1, -1, -1):
+        _heap_sift_down(heap, hpos, mind, h, hs)
     m = n
     for k in range(n - 1):
         while True:
@@ -326,7 +329,7 @@ def generic_features(CT, method, Z):
                 break
             b, v = _nearest_above_cols(CT, idx, m, pos[a], a, tmp)
             nghbr[a] = b
-            _heap_update(heap, hpos, mind, a, v, n)
+            _heap_update(heap, hpos, mind, a, v, hs)
         pa = pos[a]
         pb = pos[b]
         na = size[pa]
@@ -335,7 +338,7 @@ def generic_features(CT, method, Z):
         Z[k, 1] = b
         Z[k, 2] = math.sqrt(delta)
         Z[k, 3] = na + nb
-        _heap_update(heap, hpos, mind, a, np.inf, n)
+        hs = _heap_pop(heap, hpos, mind, hs)
         for f in range(CT.shape[0]):
             if method == CENTROID:
                 CT[f, pb] = (na * CT[f, pa] + nb * CT[f, pb]) / (na + nb)
@@ -356,11 +359,12 @@ def generic_features(CT, method, Z):
                 v = tmp[t]
                 if v < mind[i]:
                     nghbr[i] = b
-                    _heap_update(heap, hpos, mind, i, v, n)
+                    _heap_update(heap, hpos, mind, i, v, hs)
             elif i > b:
                 v = tmp[t]
                 if v < best or (v == best and i < yb) or yb < 0:
                     best = v
                     yb = i
-        nghbr[b] = yb
-        _heap_update(heap, hpos, mind, b, best, n)
+        if b < n - 1:
+            nghbr[b] = yb
+            _heap_update(heap, hpos, mind, b, best, hs)

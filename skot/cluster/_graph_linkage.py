@@ -15,6 +15,8 @@ from ..utils._validation import is_symmetric
 
 # Below this many nodes the Bethe-Hessian is diagonalised densely.
 _DENSE_EIGH_MAX_N = 600
+# Heavier edge weights are rescaled (by a power of two) before any sum.
+_MAX_WEIGHT = 2.0**64
 # Upper bound on the number of communities estimated with "auto".
 _AUTO_MAX_CLUSTERS = 1000
 
@@ -46,6 +48,10 @@ def _check_adjacency(X):
         )
     A.setdiag(0)
     A.eliminate_zeros()
+    if A.nnz and A.data.max() > _MAX_WEIGHT:
+        # degrees, squared degrees and community weights would overflow:
+        # rescale by a power of two (exact; the density heights do not change)
+        A.data = np.ldexp(A.data, -int(np.frexp(A.data.max())[1]))
     # the one symmetry rule: symmetric up to rounding is used as it is
     if not is_symmetric(A):
         warnings.warn(

@@ -28,6 +28,7 @@ from ..utils._pairwise import EXACT_METRICS, pairwise_distances
 from ..utils._validation import (
     SYMMETRY_RTOL,
     check_memory,
+    check_nonnegative_weights,
     check_square_matrix,
     scan_matrix,
 )
@@ -112,13 +113,62 @@ def validate_matrix(D, name="D"):
     if not scan.finite:
         raise ValueError(f"{name} contains NaN or infinity.")
     if scan.min < -SYMMETRY_RTOL * scan.max_abs:
-        raise ValueError(f"{name} contains negative dissimilarities (min {scan.min!r}).")
+        raise ValueError(negative_message(name, scan.min))
     if not scan.zero_diagonal:
         raise ValueError(
             f"{name} must have a zero diagonal (the dissimilarity of a point to "
             f"itself), got an entry of {scan.largest_diagonal!r}."
         )
     return scan
+
+
+def negative_message(name, value):
+    """The one message for negative dissimilarities (scikit-learn's wording first)."""
+    return (
+        f"Negative values in data passed to {name}: dissimilarities must be "
+        f"non-negative (min {value!r})."
+    )
+
+
+def check_weights(sample_weight, n):
+    """Non-negative finite weights whose sum does not overflow (float64, length ``n``)."""
+    w = check_nonnegative_weights(sample_weight, n)
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight is too large: the sum of the weights overflows float64 "
+            f"(max weight {w.max()!r}); rescale sample_weight (the medoids do not "
+            "depend on a common factor)."
+        )
+    return w
+
+
+def check_loss(loss):
+    """Refuse a loss that overflowed (huge weights times large dissimilarities)."""
+    if not math.isfinite(loss):
+        raise ValueError(
+            f"The weighted loss overflows float64 ({loss!r}): sample_weight times the "
+            "dissimilarities is too large; rescale sample_weight or the data."
+        )
+    return loss
+
+
+def check_n_jobs(n_jobs):
+    """``n_jobs`` as joblib reads it, refused with a message naming it when meaningless."""
+    if n_jobs is not None and (isinstance(n_jobs, (bool, np.bool_)) or int(n_jobs) == 0):
+        raise ValueError(
+            f"n_jobs={n_jobs!r} has no meaning: use None (one thread), a positive "
+            "number of threads or -1 (all cores)."
+        )
+    return n_jobs
+
+
+def check_count(value, name):
+    """Refuse a bool where a count is expected (``True`` is an ``int`` in Python)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got the bool {value!r}.")
+    return value
 
 
 def prepare_matrix(D, name="D"):
@@ -188,6 +238,12 @@ def prepare_distances(X, metric, metric_params, n_jobs):
     """
     D = pairwise_distances(X, metric=metric, n_jobs=n_jobs, metric_params=metric_params)
     name = "the computed distance matrix"
+    if isinstance(metric, str) and metric == "nan_euclidean" and np.isnan(D).any():
+        i, j = np.argwhere(np.isnan(D))[0]
+        raise ValueError(
+            f"metric='nan_euclidean': rows {i} and {j} of X share no observed feature, "
+            "so their distance is undefined (NaN); drop or impute such rows."
+        )
     if isinstance(metric, str) and metric in EXACT_METRICS and not metric_params:
         if D.size and not np.isfinite(D.max()):
             raise ValueError(f"{name} contains NaN or infinity.")
@@ -282,16 +338,44 @@ def build_medoids(DT, w, k, n_threads, symmetric=False):
     return med
 
 
-def lab_medoids(DT, w, k, rng):
+class MatrixOps:
+    """What the sampling initialisations read: rows, LAB steps, k-medoids++ trials.
+
+    On a prepared matrix ``DT``; the matrix-free path supplies the same
+    operations computed from feature rows (``_kmedoids_free.FreeOps``), so both
+    make the same choices from the same draws.
+    """
+
+    def __init__(self, DT):
+        self.DT = DT
+        self.n = DT.shape[0]
+
+    def row(self, m):
+        """``d(., m)`` for every point (a view)."""
+        return self.DT[m]
+
+    def lab_step(self, sample, w, near_d):
+        return _bk().lab_step(self.DT, sample, w, near_d)
+
+    def potential(self, c, w, near_d):
+        return _bk().potential_with(self.DT, c, w, near_d)
+
+
+def _update_row(ops, m, near_d):
+    np.minimum(near_d, ops.row(m), out=near_d)
+    near_d[m] = 0.0
+
+
+def lab_medoids(DT, w, k, rng, ops=None):
     """LAB: BUILD's rule on a fresh random sample per medoid."""
-    K = _bk()
-    n = DT.shape[0]
+    ops = MatrixOps(DT) if ops is None else ops
+    n = ops.n
     s = min(n, 10 + math.ceil(math.sqrt(n)))
     sample = np.sort(rng.choice(n, s, replace=False)).astype(np.int64)
     # the first step is a later step with every nearest distance infinite
-    first = K.lab_step(DT, sample, w, np.full(n, np.inf))
+    first = ops.lab_step(sample, w, np.full(n, np.inf))
     med = [first]
-    near_d = DT[first].astype(np.float64)
+    near_d = ops.row(first).astype(np.float64)
     near_d[first] = 0.0
     available = np.ones(n, dtype=bool)
     available[first] = False
@@ -299,22 +383,22 @@ def lab_medoids(DT, w, k, rng):
         pool = np.flatnonzero(available)
         size = min(s, pool.shape[0])
         sample = np.sort(rng.choice(pool, size, replace=False)).astype(np.int64)
-        m = K.lab_step(DT, sample, w, near_d)
+        m = ops.lab_step(sample, w, near_d)
         med.append(m)
         available[m] = False
-        _update_nearest(DT, m, near_d)
+        _update_row(ops, m, near_d)
     return np.asarray(med, dtype=np.int64)
 
 
-def _kpp_medoids(DT, w, k, rng):
+def _kpp_medoids(DT, w, k, rng, ops=None):
     """Greedy k-medoids++: D-weighted sampling with 2 + log k local trials."""
-    K = _bk()
-    n = DT.shape[0]
+    ops = MatrixOps(DT) if ops is None else ops
+    n = ops.n
     n_trials = 2 + int(np.log(k))
     total_w = w.sum()
     first = rng.choice(n, p=w / total_w) if total_w > 0 else rng.randint(n)
     med = [int(first)]
-    near_d = DT[first].astype(np.float64)
+    near_d = ops.row(first).astype(np.float64)
     near_d[first] = 0.0
     is_med = np.zeros(n, dtype=bool)
     is_med[first] = True
@@ -329,11 +413,11 @@ def _kpp_medoids(DT, w, k, rng):
             cands = [c for c in cands if not is_med[c]] or [int(np.flatnonzero(~is_med)[0])]
         else:  # every remaining point coincides with a medoid
             cands = [int(rng.choice(np.flatnonzero(~is_med)))]
-        costs = [K.potential_with(DT, int(c), w, near_d) for c in cands]
+        costs = [ops.potential(int(c), w, near_d) for c in cands]
         m = int(cands[int(np.argmin(costs))])
         med.append(m)
         is_med[m] = True
-        _update_nearest(DT, m, near_d)
+        _update_row(ops, m, near_d)
     return np.asarray(med, dtype=np.int64)
 
 
@@ -369,6 +453,7 @@ def result(P, w, med, n_iter=0, n_swaps=0, converged=True):
         loss = K.assign(P.DT, med, w, labels, dist, *_scratch(n, med.shape[0]), False)
     else:
         loss = K.final_assignment_rows(P.DT, med, w, labels, dist)
+    check_loss(float(loss))
     return KMedoidsResult(med, labels, float(loss), int(n_iter), int(n_swaps), bool(converged))
 
 
@@ -526,6 +611,7 @@ def fit_medoids(P, w, n_clusters, method, init, max_iter, random_state, n_thread
 
 def split_medoids(medoids, init):
     """``(n_clusters, init)`` from the ``medoids`` argument: a count or initial indices."""
+    check_count(medoids, "medoids")
     if isinstance(medoids, Integral):
         return int(medoids), init
     init_ = np.asarray(medoids)
@@ -562,7 +648,7 @@ def solve(P, w, n_clusters, method, init, max_iter, random_state, n_jobs, verbos
 # --------------------------------------------------------------- CLARA
 
 
-def _assign_rows(X, centers, metric, metric_params, w, precomputed, med, chunk=65536):
+def assign_rows(X, centers, metric, metric_params, w, precomputed, med, chunk=65536):
     """Nearest of ``centers`` for every row, in chunks; returns labels and loss."""
     n = X.shape[0]
     labels = np.empty(n, dtype=np.int64)
@@ -581,19 +667,74 @@ def _assign_rows(X, centers, metric, metric_params, w, precomputed, med, chunk=6
     return labels, loss
 
 
-def _clara_one(X, idx, n_clusters, metric, metric_params, w, init, max_iter, seed, precomputed):
-    if precomputed:
-        Dsub = np.ascontiguousarray(X[np.ix_(idx, idx)])
+def clara_sample(n, size, w, fixed, seed):
+    """Sorted row indices of one FastCLARA sample of ``size`` rows.
+
+    Equal weights: a uniform sample without replacement (the historical draw,
+    unchanged). Unequal weights: rows drawn with probability proportional to
+    their weight (without replacement; zero-weight rows only once the
+    positive ones are exhausted), so a few heavy rows are not missed.
+    ``fixed`` rows (the initial medoids given as row indices) are always in.
+    """
+    rs = np.random.RandomState(seed)
+    uniform = w.min() == w.max()
+    if fixed is None and uniform:
+        return np.sort(rs.choice(n, size, replace=False))
+    fixed = np.zeros(0, dtype=np.int64) if fixed is None else np.asarray(fixed, dtype=np.int64)
+    keep = np.ones(n, dtype=bool)
+    keep[fixed] = False
+    pool = np.flatnonzero(keep)
+    m = size - fixed.shape[0]
+    if uniform:
+        pick = rs.choice(pool, m, replace=False)
     else:
-        Dsub = pairwise_distances(X[idx], metric=metric, n_jobs=1, metric_params=metric_params)
+        p = w[pool]
+        positive = pool[p > 0]
+        if positive.shape[0] >= m:
+            pick = rs.choice(pool, m, replace=False, p=p / p.sum())
+        else:
+            rest = rs.choice(pool[p == 0], m - positive.shape[0], replace=False)
+            pick = np.concatenate([positive, rest])
+    return np.sort(np.concatenate([fixed, pick]))
+
+
+def clara_fit(Xs, idx, n_clusters, metric, metric_params, w, init, max_iter, seed, precomputed):
+    """FasterPAM on one sample (``Xs``: its rows, or the full matrix when precomputed).
+
+    Returns the medoids as row indices of ``X``, and the run's counts.
+    """
+    if precomputed:
+        Dsub = np.ascontiguousarray(Xs[np.ix_(idx, idx)])
+    else:
+        Dsub = pairwise_distances(Xs, metric=metric, n_jobs=1, metric_params=metric_params)
     P = prepare_matrix(Dsub, "the sampled dissimilarities")
+    if not isinstance(init, str):  # row indices of X: their positions in the sample
+        init = np.searchsorted(idx, init).astype(np.int64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = fit_medoids(P, w[idx], n_clusters, "fasterpam", init, max_iter, seed, 1, 0)
-    med = idx[res.medoids]
+    return idx[res.medoids], res.n_iter, res.n_swaps, res.converged
+
+
+def _clara_one(X, idx, n_clusters, metric, metric_params, w, init, max_iter, seed, precomputed):
+    Xs = X if precomputed else X[idx]
+    med, n_iter, n_swaps, converged = clara_fit(
+        Xs, idx, n_clusters, metric, metric_params, w, init, max_iter, seed, precomputed
+    )
     centers = None if precomputed else X[med]
-    _, loss = _assign_rows(X, centers, metric, metric_params, w, precomputed, med)
-    return loss, med, res.n_iter, res.n_swaps, res.converged
+    _, loss = assign_rows(X, centers, metric, metric_params, w, precomputed, med)
+    return loss, med, n_iter, n_swaps, converged
+
+
+def clara_samples(n, n_clusters, n_sampling, n_sampling_iter, init, w, random_state):
+    """The samples of FastCLARA and their seeds, all drawn up front."""
+    size = min(n, n_sampling if n_sampling is not None else 80 + 4 * n_clusters)
+    if size < n_clusters:
+        raise ValueError(f"n_sampling={n_sampling} must be at least n_clusters={n_clusters}.")
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=n_sampling_iter)
+    fixed = None if isinstance(init, str) else check_init_medoids(init, n_clusters, n)
+    return [clara_sample(n, size, w, fixed, s) for s in seeds], seeds
 
 
 def fastclara_solve(
@@ -614,12 +755,9 @@ def fastclara_solve(
     n = X.shape[0]
     check_k(n_clusters, n)
     precomputed = metric == "precomputed"
-    size = min(n, n_sampling if n_sampling is not None else 80 + 4 * n_clusters)
-    if size < n_clusters:
-        raise ValueError(f"n_sampling={n_sampling} must be at least n_clusters={n_clusters}.")
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_sampling_iter)
-    samples = [np.sort(np.random.RandomState(s).choice(n, size, replace=False)) for s in seeds]
+    samples, seeds = clara_samples(
+        n, n_clusters, n_sampling, n_sampling_iter, init, w, random_state
+    )
     t0 = time.perf_counter()
     runs = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_clara_one)(
@@ -634,7 +772,8 @@ def fastclara_solve(
         print(f"[fastclara] best sample {best + 1}, {time.perf_counter() - t0:.2f} s")
     loss, med, n_iter, n_swaps, converged = runs[best]
     centers = None if precomputed else X[med]
-    labels, loss = _assign_rows(X, centers, metric, metric_params, w, precomputed, med)
+    labels, loss = assign_rows(X, centers, metric, metric_params, w, precomputed, med)
+    check_loss(loss)
     if not converged and max_iter > 0:
         warn_at_caller(
             f"fastclara: FasterPAM stopped at max_iter={max_iter} on the best sample "

@@ -5,6 +5,7 @@ The function returns scipy's linkage matrix format, so its result works with
 the rest of :mod:`scipy.cluster.hierarchy`.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -85,6 +86,34 @@ def _check_condensed_memory(n, dtype):
     )
 
 
+# Inputs whose largest magnitude lies outside [2**-_SAFE_EXP, 2**_SAFE_EXP] are
+# scaled by an even power of two before the kernels (exact: every height is
+# the same multiple, and sqrt of the scale is exact), so that squared
+# distances and the Lance-Williams updates neither overflow nor underflow.
+_SAFE_EXP = 64
+
+
+def _safe_exponent(amax):
+    """Even ``e`` with ``amax * 2**-e`` in [1, 4), or 0 if ``amax`` is safe (or 0)."""
+    if amax == 0 or 2.0**-_SAFE_EXP <= amax <= 2.0**_SAFE_EXP:
+        return 0
+    e = int(np.frexp(amax)[1]) - 1  # 2**e <= amax < 2**(e + 1)
+    return e - (e % 2)
+
+
+def _scaled_heights(Z, e):
+    """Undo the input scaling on the heights; refuse heights beyond float64."""
+    if e:
+        with np.errstate(over="ignore"):
+            Z[:, 2] = np.ldexp(Z[:, 2], e)
+    if not np.isfinite(Z[:, 2]).all():
+        raise ValueError(
+            "The distances between the observations overflow float64 (the merge "
+            "heights exceed 1.8e308): rescale X, e.g. X / np.abs(X).max()."
+        )
+    return Z
+
+
 def _prepare_condensed(y):
     """Validate a condensed vector; return a private C-contiguous copy and n.
 
@@ -101,7 +130,7 @@ def _prepare_condensed(y):
         if vmin < -SYMMETRY_RTOL * vmax:
             raise ValueError(f"X contains negative distances (min {vmin!r}).")
         K.clip_negative(d)
-    return d, n
+    return d, n, vmax
 
 
 def _prepare_square(D):
@@ -138,7 +167,7 @@ def _prepare_square(D):
     _check_condensed_memory(n, D.dtype)
     d = np.empty(n * (n - 1) // 2, dtype=D.dtype)
     _kernels().square_to_condensed(D, d)
-    return d, n
+    return d, n, float(scan.max_abs)
 
 
 def _features_condensed(X, metric, n_jobs):
@@ -195,10 +224,10 @@ def _linkage(X, method, metric, n_jobs):
     code = _CODES[method]
     sort = method in _MONOTONE
     if X.ndim == 1:
-        d, n = _prepare_condensed(X)
+        d, n, vmax = _prepare_condensed(X)
         features = None
     elif X.ndim == 2 and metric == "precomputed":
-        d, n = _prepare_square(X)
+        d, n, vmax = _prepare_square(X)
         features = None
     elif X.ndim == 2:
         n = X.shape[0]
@@ -216,12 +245,19 @@ def _linkage(X, method, metric, n_jobs):
             )
         features = np.ascontiguousarray(X)
         d = None
+        vmax = 0.0
     else:
         raise ValueError(
             "X must be a 1-D condensed distance vector or a 2-D array (feature rows, or "
             f"a square distance matrix with metric='precomputed'), got {X.ndim} dimensions."
         )
     Z = np.zeros((n - 1, 4))
+    e = 0
+    if features is not None and metric == "euclidean":
+        # the Euclidean kernels square differences: scale extreme magnitudes
+        e = _safe_exponent(float(np.abs(features).max()))
+        if e:
+            features = np.ldexp(features, -e).astype(features.dtype, copy=False)
     if (
         features is not None
         and metric == "euclidean"
@@ -238,9 +274,19 @@ def _linkage(X, method, metric, n_jobs):
             )
         else:
             F.generic_features(CT, code, Z)
-        return _finish(Z, n, sort)
+        return _finish(_scaled_heights(Z, e), n, sort)
     if d is None:
         d = _features_condensed(features, metric, n_jobs)
+        if e == 0:
+            e = _safe_exponent(float(d.max()))
+            if e:
+                d = np.ldexp(d, -e).astype(d.dtype, copy=False)
+    else:
+        # the private copy: scaled in place (the Lance-Williams updates of
+        # ward, centroid and median square the distances)
+        e = _safe_exponent(vmax)
+        if e:
+            np.ldexp(d, -e, out=d)
     if method == "single":
         K.mst_condensed(d, n, Z)
     elif method in ("centroid", "median"):
@@ -256,7 +302,7 @@ def _linkage(X, method, metric, n_jobs):
             np.empty(n, dtype=np.int64),
             np.empty(n, dtype=np.int64),
         )
-    return _finish(Z, n, sort)
+    return _finish(_scaled_heights(Z, e), n, sort)
 
 
 @validate_params(
@@ -264,11 +310,12 @@ def _linkage(X, method, metric, n_jobs):
         "X": ["array-like", "sparse matrix"],
         "method": [StrOptions(set(METHODS))],
         "metric": [str, callable],
+        "optimal_ordering": ["boolean"],
         "n_jobs": [Integral, None],
     },
     prefer_skip_nested_validation=True,
 )
-def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
+def linkage(X, method="average", metric="euclidean", optimal_ordering=False, *, n_jobs=None):
     """Hierarchical agglomerative clustering, in scipy's linkage format.
 
     A drop-in for :func:`scipy.cluster.hierarchy.linkage`: same input
@@ -308,6 +355,12 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
         callable, or ``"precomputed"`` for a square distance
         matrix. ``"ward"``, ``"centroid"`` and ``"median"`` need
         ``"euclidean"`` on feature rows. Ignored for a condensed vector.
+    optimal_ordering : bool, default=False
+        Order the two children of every merge so that the dendrogram's
+        adjacent leaves are as close as possible (the least sum of adjacent
+        distances, Bar-Joseph et al.; see :func:`optimal_leaf_ordering`).
+        The tree and its cuts do not change. O(n^3) time in the worst case
+        and three n x n work arrays: for a few thousand points.
     n_jobs : int, default=None
         Threads for the distance computation and the minimum spanning tree on
         large inputs. The result does not depend on it.
@@ -320,7 +373,10 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
         formed at row ``i``) at height ``Z[i, 2]`` into a cluster of
         ``Z[i, 3]`` observations. Rows are sorted by height for the monotone
         methods (all but centroid and median, which list merges in the order
-        made and may have inversions).
+        made and may have inversions). With ``optimal_ordering=True`` the two
+        children of a row are in drawing order instead (either may be the
+        smaller id). Ready for :func:`scipy.cluster.hierarchy.dendrogram`,
+        ``fcluster`` and ``cophenet``.
 
     See Also
     --------
@@ -334,7 +390,23 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
     the lowest index wins, and equal heights keep the order found. The row
     order of equal heights, and so the flat clusters cut exactly at a tied
     height, can differ from scipy's; the heights themselves and every cut
-    between distinct heights agree.
+    between distinct heights agree. Centroid and median linkage on
+    distances merge tied pairs in scipy's and fastcluster's order (the same
+    heap). On feature rows they compute the distance between the cluster
+    centres directly (no n x n matrix), where scipy updates rounded
+    distances: the heights agree to rounding, but a tie that scipy's
+    rounding breaks may be merged the other way; pass ``pdist(X)`` to
+    reproduce scipy's order to the bit.
+
+    Extreme scales are safe: inputs whose magnitude lies outside
+    [2**-64, 2**64] are scaled by a power of two before the computation
+    (exact, the heights scaled back), so squared distances neither overflow
+    nor underflow. Heights that float64 cannot hold (distances above
+    1.8e308) raise a ValueError, as scipy does.
+
+    ``optimal_ordering=True`` returns the true optimum of the leaf order
+    (checked against exhaustive search); scipy's function of the same name
+    can return a costlier order (scipy issue #11227).
 
     References
     ----------
@@ -356,4 +428,31 @@ def linkage(X, method="average", metric="euclidean", *, n_jobs=None):
     X = _float_array(X)
     if metric == "precomputed" and X.ndim == 1:
         metric = "euclidean"
-    return _linkage(X, method, metric, n_jobs)
+    if metric != "precomputed" and _looks_like_distances(X):
+        from scipy.cluster.hierarchy import ClusterWarning
+
+        warnings.warn(
+            "X is a square, symmetric, non-negative matrix with a zero diagonal: it "
+            "looks like a distance matrix but is read as feature rows. Pass "
+            "metric='precomputed' (or the condensed form scipy.spatial.distance."
+            "squareform(X)) if it holds distances.",
+            ClusterWarning,
+            stacklevel=2,
+        )
+    Z = _linkage(X, method, metric, n_jobs)
+    if optimal_ordering:
+        from ._dendrogram import _optimal_ordering, _square_distances
+
+        Z = _optimal_ordering(Z, _square_distances(X, metric, Z.shape[0] + 1))
+    return Z
+
+
+def _looks_like_distances(X):
+    """scipy's test for a distance matrix passed as features (square, hollow,
+    non-negative, symmetric up to rounding)."""
+    if X.ndim != 2 or X.shape[0] != X.shape[1] or X.shape[0] < 2:
+        return False
+    if not np.isfinite(X).all():
+        return False
+    scan = scan_matrix(X)
+    return bool(scan.zero_diagonal and scan.symmetric and scan.min >= 0)

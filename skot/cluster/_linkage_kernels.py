@@ -346,13 +346,21 @@ def nn_chain_condensed(d, n, method, Z, size, act, chain, off):
 # ----------------------------------------------- generic (centroid, median)
 
 
+# An indexed binary min-heap of the keys 0..size-1 (``heap[h]`` the key at
+# position h, ``pos[key]`` its position, ``val[key]`` its value). Only strict
+# comparisons move an element and a tie prefers the left child: on equal
+# values the arrangement, and so which key comes out first, is the one of
+# scipy's and fastcluster's heaps, which is what makes the merge order on
+# tied distances theirs.
+
+
 @jit
-def _heap_sift_up(heap, pos, key, h):
+def _heap_sift_up(heap, pos, val, h):
     while h > 0:
-        parent = (h - 1) // 2
+        parent = (h - 1) >> 1
         a = heap[h]
         b = heap[parent]
-        if key[a] < key[b] or (key[a] == key[b] and a < b):
+        if val[b] > val[a]:
             heap[h] = b
             heap[parent] = a
             pos[b] = h
@@ -363,21 +371,16 @@ def _heap_sift_up(heap, pos, key, h):
 
 
 @jit
-def _heap_sift_down(heap, pos, key, h, size):
+def _heap_sift_down(heap, pos, val, h, size):
     while True:
-        left = 2 * h + 1
-        if left >= size:
+        c = 2 * h + 1
+        if c >= size:
             break
-        c = left
-        right = left + 1
-        if right < size:
-            r = heap[right]
-            lft = heap[left]
-            if key[r] < key[lft] or (key[r] == key[lft] and r < lft):
-                c = right
+        if c + 1 < size and val[heap[c + 1]] < val[heap[c]]:
+            c += 1
         a = heap[h]
         b = heap[c]
-        if key[b] < key[a] or (key[b] == key[a] and b < a):
+        if val[a] > val[b]:
             heap[h] = b
             heap[c] = a
             pos[b] = h
@@ -388,13 +391,28 @@ def _heap_sift_down(heap, pos, key, h, size):
 
 
 @jit
-def _heap_update(heap, pos, key, i, value, size):
-    old = key[i]
-    key[i] = value
+def _heap_update(heap, pos, val, i, value, size):
+    """Set ``val[i]`` (key ``i`` in the heap) and restore the heap order."""
+    old = val[i]
+    val[i] = value
     if value < old:
-        _heap_sift_up(heap, pos, key, pos[i])
+        _heap_sift_up(heap, pos, val, pos[i])
     else:
-        _heap_sift_down(heap, pos, key, pos[i], size)
+        _heap_sift_down(heap, pos, val, pos[i], size)
+
+
+@jit
+def _heap_pop(heap, pos, val, size):
+    """Remove the top key (swapped with the last one); return the new size."""
+    last = size - 1
+    a = heap[0]
+    b = heap[last]
+    heap[0] = b
+    heap[last] = a
+    pos[b] = 0
+    pos[a] = last
+    _heap_sift_down(heap, pos, val, 0, last)
+    return last
 
 
 @jit
@@ -419,24 +437,29 @@ def _generic(d, n, method, Z):
     size = filled(n, 1.0)
     nghbr = filled_int(n, -1)
     mind = filled(n, np.inf)
+    off = np.empty(n, dtype=np.int64)  # d[off[i] + j] is the pair (i, j), i < j
+    for i in range(n):
+        off[i] = n * i - (i * (i + 1)) // 2 - i - 1
     for x in range(n - 1):
         y, v = _nearest_above(d, n, act, m, x)
         nghbr[x] = y
         mind[x] = v
+    # the heap holds the active clusters below n - 1 (n - 1 has nothing above)
     heap = iota(n)
     pos = iota(n)
-    for h in range(n // 2 - 1, -1, -1):
-        _heap_sift_down(heap, pos, mind, h, n)
+    hs = n - 1
+    for h in range(hs // 2 - 1, -1, -1):
+        _heap_sift_down(heap, pos, mind, h, hs)
     for k in range(n - 1):
         while True:
             a = heap[0]
             b = nghbr[a]
             delta = mind[a]
-            if delta == float(d[_cidx(n, a, b)]):
+            if delta == float(d[off[a] + b]):
                 break
             b, v = _nearest_above(d, n, act, m, a)
             nghbr[a] = b
-            _heap_update(heap, pos, mind, a, v, n)
+            _heap_update(heap, pos, mind, a, v, hs)
         # a < b always (neighbours are searched above); the new cluster lives in b
         na = size[a]
         nb = size[b]
@@ -444,31 +467,43 @@ def _generic(d, n, method, Z):
         Z[k, 1] = b
         Z[k, 2] = delta
         Z[k, 3] = na + nb
-        _heap_update(heap, pos, mind, a, np.inf, n)
+        hs = _heap_pop(heap, pos, mind, hs)
         m = _remove_sorted(act, m, a)
         size[a] = 0.0
         size[b] = na + nb
+        # One pass, in increasing order, does what scipy does in three: the
+        # Lance-Williams update of d(i, b); for i < b, the candidates that
+        # pointed to a now point to b and a distance to b below the lower
+        # bound of i updates it; for i > b, the nearest cluster above b.
+        offa = off[a]
+        offb = off[b]
+        yb = -1
+        best = np.inf
         for t in range(m):
             i = act[t]
-            if i != b:
-                ka = _cidx(n, i, a)
-                kb = _cidx(n, i, b)
+            if i < b:
+                if i < a:
+                    ka = off[i] + a
+                    if nghbr[i] == a:
+                        nghbr[i] = b
+                else:
+                    ka = offa + i
+                kb = off[i] + b
                 d[kb] = _lw(method, float(d[ka]), float(d[kb]), delta, na, nb, size[i])
-        for t in range(m):
-            i = act[t]
-            if i >= b:
-                break
-            # neighbour candidates pointing to a now point to b (checked lazily)
-            if i < a and nghbr[i] == a:
-                nghbr[i] = b
-            # distances to b that fell below a lower bound update it
-            v = float(d[_cidx(n, i, b)])
-            if v < mind[i]:
-                nghbr[i] = b
-                _heap_update(heap, pos, mind, i, v, n)
-        y, v = _nearest_above(d, n, act, m, b)
-        nghbr[b] = y
-        _heap_update(heap, pos, mind, b, v, n)
+                v = float(d[kb])
+                if v < mind[i]:
+                    nghbr[i] = b
+                    _heap_update(heap, pos, mind, i, v, hs)
+            elif i > b:
+                kb = offb + i
+                d[kb] = _lw(method, float(d[offa + i]), float(d[kb]), delta, na, nb, size[i])
+                v = float(d[kb])
+                if v < best or yb < 0:
+                    best = v
+                    yb = i
+        if b < n - 1:
+            nghbr[b] = yb
+            _heap_update(heap, pos, mind, b, best, hs)
 
 
 @jit

@@ -6,6 +6,7 @@ the target domain and leaves target rows as they are; ``inverse_transform``
 does the converse.
 """
 
+import sys
 import time
 from numbers import Integral, Real
 
@@ -23,8 +24,10 @@ from ..utils._numba import effective_n_threads, use_parallel
 from ..utils._pairwise import METRICS
 from ..utils._validation import check_memory, check_nonnegative_weights
 from ._domain import (
+    _is_nan,
     check_known_domains,
     check_sample_domain,
+    fit_accepts_sample_domain,
     masked_labels,
     split_fit_domains,
 )
@@ -53,7 +56,16 @@ def check_da_labels(y, n_samples, name):
 
 
 def fit_domains(estimator, X, y, sample_domain):
-    """Validate a fit call; return ``X, y, sample_domain, source_mask``."""
+    """Validate a fit call; return ``X, y, sample_domain, source_mask``.
+
+    A DA transformer (transporter, subspace method, reweighter) fitted as a step
+    of a plain ``Pipeline`` ending in a supervised model is refused here, once
+    for all of them (:func:`check_not_in_plain_pipeline`).
+    """
+    from sklearn.base import is_classifier, is_regressor
+
+    if not (is_classifier(estimator) or is_regressor(estimator)):
+        check_not_in_plain_pipeline(estimator, y)
     name = type(estimator).__name__
     X = validate_data(estimator, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
     y = check_da_labels(y, X.shape[0], name)
@@ -97,28 +109,109 @@ def domain_weights(sample_weight, source, name):
     return out[0], out[1]
 
 
+def check_single_class_mask(classes, y, sample_domain, name):
+    """Refuse one source class when the domains came from a ``-1`` mask.
+
+    Labels ``{-1, c}`` without ``sample_domain`` leave a single source class
+    (the ``-1`` rows became target rows): almost surely ``-1`` was meant as a
+    class. The message says how to mark the domains.
+    """
+    if sample_domain is None and len(classes) == 1 and masked_labels(y).any():
+        raise ValueError(
+            f"{name}: the source rows hold a single class ({classes[0]!r}) because, "
+            "without sample_domain, the rows labelled -1 (or NaN) are taken as the "
+            "unlabelled target rows. If -1 is one of your classes, pass sample_domain "
+            "(>= 0 source, < 0 target): the source labels are then taken as they are."
+        )
+
+
 def source_labels(y, source, name, *, required):
-    """The labels of the source rows; error when missing or partly masked."""
+    """The labels of the source rows; error when missing or partly unlabelled.
+
+    Source labels are taken literally (``-1`` is a class, the domains being
+    given by ``sample_domain`` or derived from the mask); ``NaN``/``None`` mark
+    an unlabelled source row.
+    """
     if y is None:
         if required:
             raise ValueError(f"{name} needs the labels of the source rows: y is None.")
         return None
     ys = y[source]
-    mask = masked_labels(ys)
+    mask = _is_nan(ys)
     if mask.all():
         if required:
-            raise ValueError(
-                f"{name} found no labelled source rows: every source row has y = -1 or NaN."
-            )
+            raise ValueError(f"{name} found no labelled source rows: every source row has y = NaN.")
         return None
     if mask.any():
         if required:
             raise ValueError(
                 f"{name} needs a label on every source row, but {int(mask.sum())} of "
-                f"{mask.shape[0]} source rows are unlabelled (y = -1 or NaN)."
+                f"{mask.shape[0]} source rows are unlabelled (y = NaN)."
             )
         return None
     return ys
+
+
+def _calling_pipeline(estimator, max_depth=30):
+    """The scikit-learn ``Pipeline`` whose ``fit`` is calling ``estimator``, if any.
+
+    Walks up the call stack to the first frame of another estimator's
+    method; returns it when it is a ``Pipeline``, else ``None`` (called by
+    the user or by a meta-estimator such as a domain-adaptation classifier).
+    """
+    from sklearn.pipeline import Pipeline
+
+    frame = sys._getframe(2)
+    for _ in range(max_depth):
+        if frame is None:
+            return None
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, BaseEstimator) and obj is not estimator:
+            return obj if isinstance(obj, Pipeline) else None
+        frame = frame.f_back
+    return None
+
+
+def check_not_in_plain_pipeline(estimator, y):
+    """Refuse a transporter inside a plain ``Pipeline`` ending in a supervised model.
+
+    scikit-learn's ``Pipeline`` hands the same ``y`` (with its ``-1``/``NaN``
+    mask on the target rows) to its final step, which would learn the mask as
+    a class, or train on the target rows. A final step that takes
+    ``sample_domain`` (skot's and skada's domain-adaptation estimators) knows
+    the convention; an unsupervised one ignores ``y``; skot's
+    :func:`~skot.da.make_da_pipeline` and skada's pipelines route rows themselves.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The transporter being fitted.
+    y : array-like or None
+        The labels it received.
+    """
+    if y is None:
+        return
+    pipe = _calling_pipeline(estimator)
+    if pipe is None or getattr(pipe, "_skot_da_pipeline", False):
+        return
+    final = pipe.steps[-1][1]
+    if final is None or final == "passthrough":
+        return
+    if type(final).__module__.split(".")[0] == "skada":
+        return
+    from sklearn.base import is_classifier, is_regressor
+
+    if not (is_classifier(final) or is_regressor(final)) or fit_accepts_sample_domain(final):
+        return
+    name = type(estimator).__name__
+    raise ValueError(
+        f"{name} is a step of a plain scikit-learn Pipeline whose final estimator "
+        f"{type(final).__name__} is supervised: the Pipeline would train it on every row, "
+        "target rows and their -1/NaN mask included. Build the pipeline with "
+        "skot.da.make_da_pipeline(...) (it fits the final estimator on the labelled "
+        "source rows only), or use skot.da.DomainAdaptationClassifier / "
+        "DomainAdaptationRegressor."
+    )
 
 
 class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -140,6 +233,12 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         name = type(self).__name__
         ys = source_labels(y, source, name, required=self._requires_source_labels)
         ws, wt = domain_weights(sample_weight, source, name)
+        # mass of one unit-weight target row: integer weights are row counts
+        self._target_unit_mass = (
+            None
+            if sample_weight is None
+            else 1.0 / float(np.asarray(sample_weight, dtype=np.float64)[~source].sum())
+        )
         self._fit_transport(X[source], X[~source], ys, ws, wt)
         self.domains_ = np.unique(sd)
         return X, sd
@@ -192,6 +291,7 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Source rows mapped into the target domain (barycentric map),
             target rows unchanged, in the input order.
         """
+        check_not_in_plain_pipeline(self, y)
         X, sd = self._fit(X, y, sample_domain, sample_weight)
         out = np.array(X, dtype=np.float64)
         source = sd >= 0
@@ -215,8 +315,12 @@ class BaseTransport(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The mapped rows.
         """
         X, sd = apply_domains(self, X, sample_domain)
+        return self._apply(X, sd >= 0)
+
+    def _apply(self, X, source):
+        """Map the validated rows ``X[source]``; the others pass unchanged."""
+        X = np.asarray(X)
         out = np.array(X, dtype=np.float64)
-        source = sd >= 0
         if source.any():
             out[source] = self._map_source(X[source], fitted=None)
         return out.astype(X.dtype, copy=False)
@@ -394,9 +498,9 @@ class BaseCouplingTransport(BaseTransport):
                 f"y must hold the labels of the {n_fit_side} fitted {name} rows, got "
                 f"{y.shape[0]} labels."
             )
-        if masked_labels(y).any():
+        if _is_nan(y).any():
             raise ValueError(
-                f"y holds unlabelled entries (-1 or NaN); every fitted {name} row needs a label."
+                f"y holds unlabelled entries (NaN); every fitted {name} row needs a label."
             )
         return y
 

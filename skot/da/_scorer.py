@@ -10,21 +10,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._metadata_requests import _MetadataRequester
 
-from ._domain import check_sample_domain, masked_labels
+from ._domain import fit_accepts_sample_domain, mask_value, target_rows
 
 __all__ = ["CircularValidationScorer", "PredictionEntropyScorer"]
 
 
 def _target_rows(X, y, sample_domain):
-    n = X.shape[0]
-    if sample_domain is not None:
-        sd = check_sample_domain(sample_domain, n, fit=False)
-        return sd < 0
-    if y is not None:
-        mask = masked_labels(np.asarray(y))
-        if mask.any():
-            return mask
-    return np.ones(n, dtype=bool)
+    return target_rows(X.shape[0], y, sample_domain)
 
 
 def _rows(X, mask):
@@ -125,7 +117,7 @@ class CircularValidationScorer(_MetadataRequester):
     ----------
     metric : callable, default=None
         ``metric(y_true, y_pred) -> float`` on the source rows; ``None`` means
-        accuracy.
+        accuracy for a classifier, ``r2_score`` for a regressor.
 
     See Also
     --------
@@ -173,24 +165,49 @@ class CircularValidationScorer(_MetadataRequester):
         score : float
             The metric of the round-trip predictions on the source rows.
         """
-        from sklearn.metrics import accuracy_score
+        from sklearn.base import is_regressor
+        from sklearn.metrics import accuracy_score, r2_score
 
-        metric = self.metric if self.metric is not None else accuracy_score
-        X = np.asarray(X)
+        regression = is_regressor(estimator)
+        if self.metric is not None:
+            metric = self.metric
+        else:
+            metric = r2_score if regression else accuracy_score
         y = np.asarray(y)
-        target = _target_rows(X, y, sample_domain)
+        n = X.shape[0] if hasattr(X, "shape") else len(X)
+        target = target_rows(n, y, sample_domain)
         source = ~target
         if not source.any() or not target.any():
             raise ValueError(
                 "CircularValidationScorer needs both source and target rows, got "
                 f"{int(source.sum())} source and {int(target.sum())} target rows."
             )
-        y_target = estimator.predict(X[target])
-        y_rev = np.array(y, dtype=np.result_type(y.dtype, np.asarray(y_target).dtype), copy=True)
+        y_target = np.asarray(estimator.predict(_rows(X, target)))
+        kind = np.result_type(y.dtype, y_target.dtype)
+        if kind.kind not in "biuf":
+            kind = object
+        y_rev = np.array(y, dtype=kind, copy=True)
         y_rev[target] = y_target
-        sd_rev = np.where(target, 1, -2)
-        reverse = clone(estimator).fit(X, y_rev, sample_domain=sd_rev)
-        return float(metric(y[source], reverse.predict(X[source])))
+        reverse = clone(estimator)
+        if fit_accepts_sample_domain(reverse):
+            reverse.fit(X, y_rev, sample_domain=np.where(target, 1, -2))
+        else:
+            # a plain Pipeline (no metadata routing): the reverse domains travel in
+            # the label mask, which every skot estimator derives them from
+            mask = mask_value(y_rev)
+            if regression and y_rev.dtype.kind != "f":
+                y_rev = y_rev.astype(np.float64)
+                mask = np.nan
+            if not regression and mask == -1 and np.any(y_target == -1):
+                raise ValueError(
+                    "CircularValidationScorer: -1 is one of the predicted classes, so it "
+                    f"cannot mark the reverse target rows, and {type(estimator).__name__}"
+                    ".fit does not take sample_domain. Use skot.da.make_da_pipeline (its "
+                    "fit takes sample_domain) or a skot domain-adaptation estimator."
+                )
+            y_rev[source] = mask
+            reverse.fit(X, y_rev)
+        return float(metric(y[source], reverse.predict(_rows(X, source))))
 
     def __repr__(self):
         return f"CircularValidationScorer(metric={self.metric!r})"

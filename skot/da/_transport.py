@@ -550,10 +550,25 @@ class ClassRegularizedTransport(BaseCouplingTransport):
         self.verbose = verbose
 
     def _solve(self, a, b, M, ys):
+        from sklearn.utils.multiclass import type_of_target
+
         from ..ot import sinkhorn_l1l2_gl, sinkhorn_lpl1_mm
 
+        kind = type_of_target(ys)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"ClassRegularizedTransport needs class labels on the source rows, got "
+                f"y of type {kind!r} ({np.unique(ys).shape[0]} distinct values): the "
+                "class regulariser groups source rows by class. For regression targets "
+                "use SinkhornTransport or EMDTransport."
+            )
         self.classes_ = np.unique(ys)
-        solver = sinkhorn_lpl1_mm if self.penalty == "lpl1" else sinkhorn_l1l2_gl
+        kw = {}
+        if self.penalty == "lpl1":
+            solver = sinkhorn_lpl1_mm
+            kw["target_unit_mass"] = getattr(self, "_target_unit_mass", None)
+        else:
+            solver = sinkhorn_l1l2_gl
         return solver(
             a,
             ys,
@@ -567,4 +582,5 @@ class ClassRegularizedTransport(BaseCouplingTransport):
             method=self.method,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
+            **kw,
         )

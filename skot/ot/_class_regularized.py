@@ -45,6 +45,7 @@ _PARAMS = {
     "n_jobs": [Integral, None],
     "verbose": ["verbose"],
 }
+_LPL1_PARAMS = {**_PARAMS, "target_unit_mass": [Interval(Real, 0, None, closed="neither"), None]}
 
 _SHARED_DOC = """
     Parameters
@@ -76,7 +77,7 @@ _SHARED_DOC = """
         on it.
     verbose : int, default=0
         ``> 0``: print one line per outer iteration; ``> 1``: also the inner
-        solver's messages (``True``/``False`` are accepted as 1/0).
+        solver's messages (``True``/``False`` are accepted as 1/0).{extra_params}
 
     Returns
     -------
@@ -94,12 +95,25 @@ _SHARED_DOC = """
 """
 
 
-def _doc(outer, tol_extra, converged, warn_extra):
+_UNIT_DOC = """
+    target_unit_mass : float or None, default=None
+        Mass :math:`u` of one unit target point (see above); ``None`` means
+        :math:`k_j = 1` for every target point, whatever its mass (POT's
+        weights).
+        :class:`skot.da.ClassRegularizedTransport` passes the mass of a
+        target row of ``sample_weight`` 1."""
+
+
+def _doc(outer, tol_extra, converged, warn_extra, extra_params=""):
     def deco(func):
         func.__doc__ = func.__doc__.replace(
             "    {shared}",
             _SHARED_DOC.strip("\n").format(
-                outer=outer, tol_extra=tol_extra, converged=converged, warn_extra=warn_extra
+                outer=outer,
+                tol_extra=tol_extra,
+                converged=converged,
+                warn_extra=warn_extra,
+                extra_params=extra_params,
             ),
         )
         return func
@@ -170,8 +184,14 @@ def _warn(name, converged, max_inner_iter, tol, extra=""):
         )
 
 
-@validate_params(_PARAMS, prefer_skip_nested_validation=True)
-@_doc("majorisation steps, each one inner solve", "", "every inner solve reached ``tol``", "")
+@validate_params(_LPL1_PARAMS, prefer_skip_nested_validation=True)
+@_doc(
+    "majorisation steps, each one inner solve",
+    "",
+    "every inner solve reached ``tol``",
+    "",
+    _UNIT_DOC.rstrip(),
+)
 def sinkhorn_lpl1_mm(
     a,
     labels_a,
@@ -186,6 +206,7 @@ def sinkhorn_lpl1_mm(
     method="scaling",
     n_jobs=None,
     verbose=0,
+    target_unit_mass=None,
 ):
     r"""Entropic transport with the non-convex lp-l1 class regulariser (MM).
 
@@ -203,6 +224,15 @@ def sinkhorn_lpl1_mm(
     linearising the penalty at the previous plan (:math:`W = 0` first). The
     same algorithm as POT's ``ot.da.sinkhorn_lpl1_mm``, with skot's
     argument conventions.
+
+    Target points of unequal mass: a target point of mass :math:`b_j` counts
+    as :math:`k_j = b_j / u` repeated points of mass :math:`u`
+    (``target_unit_mass``), so the penalty is :math:`\sum_j \sum_c k_j
+    (S_{cj} / k_j)^{1/2}` with :math:`S_{cj} = \sum_{i \in I_c} P_{ij}`, and
+    :math:`W_{ij} = \tfrac12 (S_{c(i)j} / k_j + 10^{-3})^{-1/2}`: integer
+    masses give exactly the plan of repeated points. Without ``u``,
+    :math:`k_j = 1` for every point (POT's algorithm, the same for uniform
+    ``b`` and ``u = 1/m``).
 
     Read more in the :ref:`User Guide <ot>`.
 
@@ -234,6 +264,12 @@ def sinkhorn_lpl1_mm(
     K = _kernels()
     W = np.zeros_like(M)
     sums = np.empty((n_classes, M.shape[1]))
+    if target_unit_mass is None:
+        inv_k = None  # every k_j = 1: exactly POT's weights
+    else:
+        k = b / float(target_unit_mass)
+        # a point of zero mass receives nothing: its weight does not matter
+        inv_k = np.where(k > 0, 1.0 / np.where(k > 0, k, 1.0), 0.0)
     converged = True
     P = None
     for it in range(max_iter):
@@ -246,6 +282,8 @@ def sinkhorn_lpl1_mm(
             )
         P = np.ascontiguousarray(res.plan)
         K.group_sums(P, labels, n_classes, sums)
+        if inv_k is not None:
+            sums *= inv_k
         W = (_LPL1_P * (sums + _LPL1_EPS) ** (_LPL1_P - 1.0))[labels]
     _warn("sinkhorn_lpl1_mm", converged, max_inner_iter, tol)
     return _result(P, M, a, b, max_iter, converged)

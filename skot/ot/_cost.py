@@ -32,7 +32,7 @@ def _check_norm(norm):
 
 @validate_params(
     {
-        "M": ["array-like"],
+        "M": ["array-like", "sparse matrix"],
         "norm": [StrOptions({"max", "median"}), Interval(numbers.Real, 0, None, closed="neither")],
     },
     prefer_skip_nested_validation=True,
@@ -47,13 +47,17 @@ def cost_scale(M, norm="max"):
     M : array-like of shape (n, m)
         Cost matrix (not yet normalised).
     norm : {"max", "median"} or float, default="max"
-        ``"max"``: the largest entry; ``"median"``: the median entry; a
-        positive number is returned as it is.
+        ``"max"``: the largest absolute entry; ``"median"``: the median
+        absolute entry (for the usual non-negative costs, the largest and
+        the median entry; with negative costs the divisor stays positive, so
+        dividing keeps the sign and the order of the costs); a positive
+        number is returned as it is.
 
     Returns
     -------
     scale : float
-        The divisor; 1.0 when the statistic is zero (an all-zero cost).
+        The divisor, positive; 1.0 when the statistic is zero (an all-zero
+        cost).
 
     Examples
     --------
@@ -65,12 +69,17 @@ def cost_scale(M, norm="max"):
     """
     if isinstance(norm, numbers.Real):
         return float(norm)
+    if sparse.issparse(M):
+        raise TypeError("M must be a dense 2-D array, got a sparse matrix; use M.toarray().")
     M = np.asarray(M)
-    if sparse.issparse(M) or M.ndim != 2 or M.size == 0:
+    if np.iscomplexobj(M):
+        raise TypeError(f"M must hold real numbers, got the complex dtype {M.dtype}.")
+    if M.ndim != 2 or M.size == 0:
         raise ValueError(f"M must be a non-empty 2-D array, got shape {np.shape(M)}.")
     if not np.isfinite(M).all():
         raise ValueError("M contains NaN or infinity.")
-    s = float(np.max(M)) if norm == "max" else float(np.median(M))
+    A = np.abs(M)
+    s = float(np.max(A)) if norm == "max" else float(np.median(A))
     if s <= 0:
         return 1.0
     return s

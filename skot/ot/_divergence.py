@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from ._cost import _as_points, cost_matrix, cost_scale
 from ._online import BlockEngine, sinkhorn_online
-from ._utils import check_masses, check_reg
+from ._utils import check_masses, check_reg, warn_convergence
 
 __all__ = ["sinkhorn_divergence"]
 
@@ -49,11 +49,9 @@ def _symmetric_value(step, p, reg, max_iter, tol):
             break
         f = 0.5 * (f + t)
     if not done:
-        warnings.warn(
+        warn_convergence(
             f"the symmetric Sinkhorn term did not converge in max_iter={max_iter} "
-            f"iterations (tol={tol:g}).",
-            ConvergenceWarning,
-            stacklevel=4,
+            f"iterations (tol={tol:g})."
         )
     return float(2 * p @ (f - reg * np.log(p)))
 
@@ -215,6 +213,6 @@ def sinkhorn_divergence(
         s = value(X, Y, a, b) - 0.5 * self_value(X, a) - 0.5 * self_value(Y, b)
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
-            warnings.warn(str(w.message), ConvergenceWarning, stacklevel=3)
+            warn_convergence(str(w.message))
             break
     return float(s)

@@ -1,15 +1,20 @@
 """Online Sinkhorn on point clouds: the cost is computed on the fly, O(n + m) memory."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..utils._numba import blas_threads, effective_n_threads, use_parallel
 from ._cost import _as_points
-from ._utils import OTResult, check_init, check_init_support, check_masses, check_reg
+from ._utils import (
+    OTResult,
+    check_init,
+    check_init_support,
+    check_masses,
+    check_reg,
+    warn_convergence,
+)
 
 __all__ = ["online_plan_rows", "sinkhorn_online"]
 
@@ -297,11 +302,9 @@ def sinkhorn_online(
     ff[ia] = f
     gg[ib] = g
     if not done:
-        warnings.warn(
+        warn_convergence(
             f"sinkhorn_online did not converge in max_iter={max_iter} iterations "
-            f"(marginal error {err:.3e}, tol={tol:g}); increase max_iter or reg.",
-            ConvergenceWarning,
-            stacklevel=3,
+            f"(marginal error {err:.3e}, tol={tol:g}); increase max_iter or reg."
         )
     return OTResult(None, float(rc.sum()), ff, gg, int(it), bool(done), err)
 

@@ -639,3 +639,275 @@ def gibbs(M, f, g, reg, K):
         Kr = K[i]
         for j in range(M.shape[1]):
             Kr[j] = fexp((fi + g[j] - Mr[j]) * inv)
+
+
+# ------------------------------------------------------------------ batches
+#
+# ``batch_loop`` solves B independent balanced problems, one after the other
+# (serial) or one per prange iteration (parallel): problem ``k`` reads
+# ``M[k]`` (n, m), ``a[k]`` (n,), ``b[k]`` (m,) and writes only its own slices
+# of ``P``, ``f``, ``g``, ``u``, ``v``, ``kv``, ``ktu`` and ``out``, so the
+# result does not depend on the thread count. The iteration is Sinkhorn-Knopp
+# on the stored kernel ``P[k] = exp((f_i + g_j - M_ij) / reg)`` (no exp per
+# iteration), with the scalings absorbed into ``f``, ``g`` when they leave
+# [1 / _B_ABSORB, _B_ABSORB], and an exact log-domain iteration when a
+# kernel row or column sum under- or overflows.
+
+_B_ABSORB = 1e30
+
+
+@jit
+def _batch_gibbs(Mk, f, g, inv, K):
+    n, m = Mk.shape
+    for i in range(n):
+        fi = f[i]
+        for j in range(m):
+            K[i, j] = fexp((fi + g[j] - Mk[i, j]) * inv)
+
+
+@jit
+def _batch_log_step(Mk, a, b, f, g, reg):
+    """One exact log-domain iteration (rows then columns), shifts by the maxima."""
+    n, m = Mk.shape
+    inv = 1.0 / reg
+    for i in range(n):
+        if a[i] <= 0.0:
+            continue
+        mx = -np.inf
+        for j in range(m):
+            if b[j] > 0.0:
+                mx = max(mx, (g[j] - Mk[i, j]) * inv)
+        s = 0.0
+        for j in range(m):
+            if b[j] > 0.0:
+                s += math.exp((g[j] - Mk[i, j]) * inv - mx)
+        f[i] = reg * (math.log(a[i]) - mx - math.log(s))
+    for j in range(m):
+        if b[j] <= 0.0:
+            continue
+        mx = -np.inf
+        for i in range(n):
+            if a[i] > 0.0:
+                mx = max(mx, (f[i] - Mk[i, j]) * inv)
+        s = 0.0
+        for i in range(n):
+            if a[i] > 0.0:
+                s += math.exp((f[i] - Mk[i, j]) * inv - mx)
+        g[j] = reg * (math.log(b[j]) - mx - math.log(s))
+
+
+@jit
+def _batch_one(Mk, a, b, reg, max_iter, tol, K, f, g, u, v, kv, ktu):
+    """Solve one problem; returns (iterations, converged, L1 row error)."""
+    n, m = Mk.shape
+    inv = 1.0 / reg
+    mass = 0.0
+    for i in range(n):
+        mass += a[i]
+    # c-transform start: every row and column of the kernel has an entry 1
+    for i in range(n):
+        mn = np.inf
+        for j in range(m):
+            if b[j] > 0.0:
+                mn = min(mn, Mk[i, j])
+        f[i] = mn if a[i] > 0.0 else -np.inf
+    for j in range(m):
+        mn = np.inf
+        for i in range(n):
+            if a[i] > 0.0:
+                mn = min(mn, Mk[i, j] - f[i])
+        g[j] = mn if b[j] > 0.0 else -np.inf
+    _batch_gibbs(Mk, f, g, inv, K)
+    for i in range(n):
+        u[i] = 1.0 if a[i] > 0.0 else 0.0
+    for j in range(m):
+        v[j] = 1.0 if b[j] > 0.0 else 0.0
+    it = 0
+    err = np.inf
+    done = False
+    while it < max_iter:
+        # row sums of the current plan (K v) and the row error
+        bad = False
+        err = 0.0
+        for i in range(n):
+            s = 0.0
+            for j in range(m):
+                s += K[i, j] * v[j]
+            kv[i] = s
+            err += abs(u[i] * s - a[i])
+            if a[i] > 0.0 and not (s > 0.0 and s < np.inf):
+                bad = True
+        if not bad and err <= tol * mass:
+            done = True
+            break
+        it += 1
+        big = False
+        if not bad:
+            for i in range(n):
+                if a[i] > 0.0:
+                    u[i] = a[i] / kv[i]
+                    if u[i] > _B_ABSORB or u[i] < 1.0 / _B_ABSORB:
+                        big = True
+            for j in range(m):
+                ktu[j] = 0.0
+            for i in range(n):
+                ui = u[i]
+                for j in range(m):
+                    ktu[j] += K[i, j] * ui
+            for j in range(m):
+                if b[j] > 0.0:
+                    s = ktu[j]
+                    if not (s > 0.0 and s < np.inf):
+                        bad = True
+                    else:
+                        v[j] = b[j] / s
+                        if v[j] > _B_ABSORB or v[j] < 1.0 / _B_ABSORB:
+                            big = True
+        if bad or big:
+            # fold the scalings into the potentials and rebuild the kernel
+            for i in range(n):
+                if a[i] > 0.0 and u[i] > 0.0 and u[i] < np.inf:
+                    f[i] += reg * math.log(u[i])
+                u[i] = 1.0 if a[i] > 0.0 else 0.0
+            for j in range(m):
+                if b[j] > 0.0 and v[j] > 0.0 and v[j] < np.inf:
+                    g[j] += reg * math.log(v[j])
+                v[j] = 1.0 if b[j] > 0.0 else 0.0
+            if bad:
+                _batch_log_step(Mk, a, b, f, g, reg)
+            _batch_gibbs(Mk, f, g, inv, K)
+    # the final plan and potentials
+    for i in range(n):
+        if a[i] > 0.0:
+            f[i] += reg * math.log(u[i])
+    for j in range(m):
+        if b[j] > 0.0:
+            g[j] += reg * math.log(v[j])
+    for i in range(n):
+        ui = u[i]
+        for j in range(m):
+            K[i, j] *= ui * v[j]
+    return it, done, err
+
+
+@twin
+def batch_loop(M, a, b, reg, max_iter, tol, P, f, g, u, v, kv, ktu, out):
+    """Solve every problem of the stack; ``out[k]`` = (n_iter, converged, row error).
+
+    ``M`` (B, n, m) float32/float64; ``a`` (B, n), ``b`` (B, m) float64 with
+    equal positive totals per problem; ``tol`` is relative to each problem's
+    mass; ``P`` (B, n, m), ``f``, ``u``, ``kv`` (B, n), ``g``, ``v``, ``ktu``
+    (B, m) float64 are written; ``out`` (B, 3) float64.
+    """
+    for k in prange(M.shape[0]):
+        it, done, err = _batch_one(
+            M[k], a[k], b[k], reg, max_iter, tol, P[k], f[k], g[k], u[k], v[k], kv[k], ktu[k]
+        )
+        out[k, 0] = it
+        out[k, 1] = 1.0 if done else 0.0
+        out[k, 2] = err
+
+
+# ------------------------------------------- translation-invariant unbalanced
+
+
+@jit
+def _ti_lse_rows(M, g, inv, out):
+    """``out[i] = log sum_j exp((g[j] - M[i, j]) * inv)`` (two passes, max shift)."""
+    n, m = M.shape
+    for i in range(n):
+        mx = -np.inf
+        for j in range(m):
+            mx = _fmax(mx, (g[j] - M[i, j]) * inv)
+        s = 0.0
+        for j in range(m):
+            s += fexp_lse((g[j] - M[i, j]) * inv - mx)
+        out[i] = mx + math.log(s)
+
+
+@jit
+def _ti_lse_cols(M, f, inv, mx, s, out):
+    """``out[j] = log sum_i exp((f[i] - M[i, j]) * inv)``, rows read in order."""
+    n, m = M.shape
+    for j in range(m):
+        mx[j] = -np.inf
+        s[j] = 0.0
+    for i in range(n):
+        for j in range(m):
+            mx[j] = _fmax(mx[j], (f[i] - M[i, j]) * inv)
+    for i in range(n):
+        fi = f[i]
+        for j in range(m):
+            s[j] += fexp_lse((fi - M[i, j]) * inv - mx[j])
+    for j in range(m):
+        out[j] = mx[j] + math.log(s[j])
+
+
+@jit
+def _ti_shift(logw, x, k):
+    """``log sum_i exp(logw_i - x_i k)``, shifted by the maximum."""
+    mx = -np.inf
+    for i in range(x.shape[0]):
+        mx = _fmax(mx, logw[i] - x[i] * k)
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.exp(logw[i] - x[i] * k - mx)
+    return mx + math.log(s)
+
+
+@jit
+def ti_loop(M, loga, logb, f, g, reg, tau_a, tau_b, ka, kb, ia, ib, max_iter, tol, work):
+    """Translation-invariant unbalanced Sinkhorn (see ``_entropic.ti_solve``), serial.
+
+    ``ka = 1 / (rm_a + reg)``, ``ia = 1 / rm_a`` (0 for an infinite ``rm_a``),
+    likewise ``kb``, ``ib``; ``f``, ``g`` updated in place; ``work`` (6,
+    max(n, m)) scratch. Stops when the largest change of a potential in an
+    iteration, divided by ``reg``, is below ``tol``. Returns (iterations,
+    converged).
+    """
+    n, m = M.shape
+    inv = 1.0 / reg
+    lr = work[0, :n]
+    lc = work[1, :m]
+    mx = work[2, :m]
+    s = work[3, :m]
+    f0 = work[4, :n]
+    g0 = work[5, :m]
+    for it in range(1, max_iter + 1):
+        for i in range(n):
+            f0[i] = f[i]
+        for j in range(m):
+            g0[j] = g[j]
+        _ti_lse_rows(M, g, inv, lr)
+        for i in range(n):
+            f[i] = reg * (loga[i] - lr[i])
+        if ka + ib > 0.0:
+            t = (_ti_shift(loga, f, ka) - _ti_shift(logb, g, ib)) / (ka + ib)
+            for i in range(n):
+                f[i] += t
+            for j in range(m):
+                g[j] -= t
+        for i in range(n):
+            f[i] *= tau_a
+        _ti_lse_cols(M, f, inv, mx, s, lc)
+        for j in range(m):
+            g[j] = reg * (logb[j] - lc[j])
+        if kb + ia > 0.0:
+            t = (_ti_shift(logb, g, kb) - _ti_shift(loga, f, ia)) / (kb + ia)
+            for j in range(m):
+                g[j] += t
+            for i in range(n):
+                f[i] -= t
+        for j in range(m):
+            g[j] *= tau_b
+        ch = 0.0
+        for i in range(n):
+            ch = max(ch, abs(f[i] - f0[i]))
+        for j in range(m):
+            ch = max(ch, abs(g[j] - g0[j]))
+        ch *= inv
+        if not ch < np.inf:
+            return it, False
+        if ch < tol:
+            return it, True
+    return max_iter, False

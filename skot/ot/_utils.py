@@ -1,6 +1,9 @@
 """Result type and input validation shared by every OT solver (no kernels)."""
 
 import numbers
+import os
+import sys
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -8,7 +11,9 @@ from scipy import sparse
 
 from ..utils._validation import check_memory
 
-__all__ = ["OTResult"]
+__all__ = ["OTResult", "warn_convergence"]
+
+_SKOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 # Relative tolerance on the difference between the totals of ``a`` and ``b``.
 _MASS_RTOL = 1e-6
@@ -41,6 +46,26 @@ class OTResult(NamedTuple):
     marginal_error : float
         L1 error of both marginals of the plan, ``|plan 1 - a|_1 +
         |plan^T 1 - b|_1``.
+    objective : float or None
+        The value of the regularised objective that the solver minimised
+        (set by :func:`solve` and :func:`solve_sample`; ``None`` otherwise,
+        where :attr:`value` falls back to ``cost``).
+    method : str or None
+        The solver that ran (set by :func:`solve` and :func:`solve_sample`,
+        and by the batched solvers).
+
+    Notes
+    -----
+    The names POT users know are properties: :attr:`plan` (a field),
+    :attr:`value` (the objective), :attr:`value_linear` (``cost``),
+    :attr:`potentials` (``(f, g)``) and :attr:`status`.
+
+    **Batches.** A solver given a stack of ``B`` problems (``M`` of shape
+    ``(B, n, m)``) returns one ``OTResult`` whose entries have a leading
+    axis: ``plan`` (B, n, m), ``cost`` (B,), ``f`` (B, n), ``g`` (B, m),
+    ``n_iter`` (B,) int, ``converged`` (B,) bool, ``marginal_error`` (B,),
+    ``objective`` (B,) or None; :attr:`is_batch` is then True and
+    :meth:`problem` gives problem ``k`` as a single-problem result.
     """
 
     plan: object
@@ -50,6 +75,94 @@ class OTResult(NamedTuple):
     n_iter: int
     converged: bool
     marginal_error: float
+    objective: object = None
+    method: object = None
+
+    @property
+    def value(self):
+        """The objective value (POT's ``value``): ``objective``, else ``cost``."""
+        return self.cost if self.objective is None else self.objective
+
+    @property
+    def value_linear(self):
+        """The linear part ``<plan, M>`` of the objective (POT's ``value_linear``)."""
+        return self.cost
+
+    @property
+    def potentials(self):
+        """The dual potentials ``(f, g)`` in cost units (POT's ``potentials``)."""
+        return self.f, self.g
+
+    @property
+    def status(self):
+        """``"converged"`` or ``"max_iter"`` (an array of them for a batch)."""
+        if self.is_batch:
+            return np.where(np.asarray(self.converged), "converged", "max_iter")
+        return "converged" if self.converged else "max_iter"
+
+    @property
+    def is_batch(self):
+        """Whether this result holds a stack of problems (leading axis)."""
+        return np.ndim(self.cost) == 1
+
+    def problem(self, k):
+        """The result of problem ``k`` of a batch, as a single-problem result.
+
+        Parameters
+        ----------
+        k : int
+            Index of the problem in the batch.
+
+        Returns
+        -------
+        result : OTResult
+            The entries of problem ``k``.
+        """
+        if not self.is_batch:
+            raise ValueError("problem(k) needs a batched result (is_batch is False).")
+        obj = None if self.objective is None else float(self.objective[k])
+        return OTResult(
+            None if self.plan is None else self.plan[k],
+            float(self.cost[k]),
+            self.f[k],
+            self.g[k],
+            int(self.n_iter[k]),
+            bool(self.converged[k]),
+            float(self.marginal_error[k]),
+            obj,
+            self.method,
+        )
+
+
+def warn_convergence(message, category=None):
+    """Warn (``ConvergenceWarning`` by default), pointing at the caller's line.
+
+    The warning is attributed to the first frame outside skot and outside
+    scikit-learn's parameter validation, so it names the user's file and line
+    whatever the depth of the call inside skot.
+
+    Parameters
+    ----------
+    message : str
+        The warning text.
+    category : type or None, default=None
+        Warning class; ``None`` means :class:`~sklearn.exceptions.ConvergenceWarning`.
+    """
+    if category is None:
+        from sklearn.exceptions import ConvergenceWarning as category
+    frame = sys._getframe(1)
+    level = 2  # 1 would be this function's own line
+    while frame is not None:
+        fn = frame.f_code.co_filename
+        if not (
+            fn.startswith(_SKOT_DIR)
+            or fn.endswith(os.path.join("sklearn", "utils", "_param_validation.py"))
+            or fn.endswith("contextlib.py")
+        ):
+            break
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _is_empty(w):
@@ -67,6 +180,8 @@ def check_masses(w, size, name):
     if isinstance(w, numbers.Number):
         raise TypeError(f"{name} must be a 1-D array of masses, got the scalar {w!r}.")
     arr = np.asarray(w)
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real masses, got the complex dtype {arr.dtype}.")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}.")
     arr = arr.astype(np.float64)
@@ -87,8 +202,12 @@ def check_dense_2d(X, name, what):
     ``what`` names the expected object in the messages (e.g. "cost matrix").
     """
     if sparse.issparse(X):
-        raise TypeError(f"{name} must be a dense {what}, got a sparse matrix.")
+        raise TypeError(
+            f"{name} must be a dense {what}, got a sparse matrix; convert it with {name}.toarray()."
+        )
     X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise TypeError(f"{name} must hold real numbers, got the complex dtype {X.dtype}.")
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):

@@ -80,6 +80,107 @@ def _median_of_squares(sq):
     return 0.5 * (lower + upper)
 
 
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def _feature_row_hashes(X):
+    """A 64-bit FNV-1a hash per row of dense ``X``, from its float64 values
+    (``-0.0`` taken as ``0.0``); equal hashes are compared exactly afterwards."""
+    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0
+    words = X.view(np.uint64)
+    h = np.full(X.shape[0], 0xCBF29CE484222325, dtype=np.uint64)
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h *= _FNV_PRIME
+    return h
+
+
+def _mix(bits, cols, mult):
+    w = (bits ^ (cols * _FNV_PRIME)) * mult
+    return w ^ (w >> np.uint64(29))
+
+
+def _kernel_row_hashes(X):
+    """Two independent 64-bit hashes (128 bits) per row of a kernel matrix.
+
+    Each is a sum over the row's non-zero entries of a mix of the value's
+    float64 bits and its column, so a row has the same hashes dense or sparse,
+    with or without explicit zeros, in float32 or float64.
+    """
+    n = X.shape[0]
+    out = np.zeros((n, 2), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        if sparse.issparse(X):
+            X = sparse.csr_matrix(X, dtype=np.float64, copy=True)
+            X.data += 0.0
+            X.eliminate_zeros()
+            row = np.repeat(np.arange(n), np.diff(X.indptr))
+            bits = X.data.view(np.uint64)
+            cols = X.indices.astype(np.uint64)
+            for t, mult in enumerate(_MIX):
+                np.add.at(out[:, t], row, _mix(bits, cols, mult))
+            return out
+        X = np.asarray(X)
+        step = max(1, (1 << 20) // max(X.shape[1], 1))
+        cols = np.arange(X.shape[1], dtype=np.uint64)[None, :]
+        for i in range(0, n, step):
+            block = np.asarray(X[i : i + step], dtype=np.float64) + 0.0
+            bits = block.view(np.uint64)
+            nz = block != 0
+            for t, mult in enumerate(_MIX):
+                out[i : i + step, t] = np.where(nz, _mix(bits, cols, mult), 0).sum(
+                    axis=1, dtype=np.uint64
+                )
+    return out
+
+
+def _check_non_negative(X):
+    values = X.data if sparse.issparse(X) else X
+    if values.size and values.min() < 0:
+        raise ValueError(
+            "Negative values in data passed to SinkhornAffinity: a precomputed kernel "
+            f"must be non-negative, got a minimum entry of {values.min()!r}."
+        )
+
+
+class _RowIndex:
+    """The training rows, found again by value (the transform contract).
+
+    ``lookup(X)`` returns, for each row of ``X``, the training rows equal to it
+    (an array of indices, empty when none): feature rows are compared exactly
+    (hash, then the values); kernel rows by a 128-bit hash of their values.
+    """
+
+    def __init__(self, X, kernel_rows):
+        self.kernel_rows = kernel_rows
+        h = _kernel_row_hashes(X) if kernel_rows else _feature_row_hashes(X)[:, None]
+        self.order = np.lexsort(h.T[::-1])
+        self.hashes = h[self.order]
+        # equal hashes: possibly duplicate rows (then fit_transform goes through transform)
+        self.maybe_duplicates = bool((self.hashes[1:] == self.hashes[:-1]).all(axis=1).any())
+
+    def _hash(self, X):
+        return _kernel_row_hashes(X) if self.kernel_rows else _feature_row_hashes(X)[:, None]
+
+    def lookup(self, X, X_fit=None):
+        q = self._hash(X)
+        key = self.hashes[:, 0]
+        lo = np.searchsorted(key, q[:, 0], side="left")
+        hi = np.searchsorted(key, q[:, 0], side="right")
+        found = []
+        for i in np.flatnonzero(hi > lo):
+            cand = self.order[lo[i] : hi[i]]
+            same = (self.hashes[lo[i] : hi[i]] == q[i]).all(axis=1)
+            cand = cand[same]
+            if X_fit is not None:
+                row = np.asarray(X[i], dtype=np.float64)
+                cand = cand[(X_fit[cand].astype(np.float64) == row).all(axis=1)]
+            if cand.size:
+                found.append((i, cand))
+        return found
+
+
 def _gamma_from_sigma(sigma, n_features):
     if sigma > 0 and np.isfinite(sigma):
         return 1.0 / (2.0 * sigma * sigma)
@@ -105,11 +206,24 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     ``zero_diagonal=True`` it is robust to heteroskedastic noise (Landa et
     al. 2021): a good affinity for spectral clustering and embeddings.
 
-    ``transform(X_new)`` extends the affinity out of sample: row ``i`` holds
-    ``k(x_i, x_j) d_j`` over the training points ``j``, normalised to sum to
-    1. On the training data it reproduces ``affinity_matrix_`` (to ``tol``;
-    exactly only with ``zero_diagonal=False`` and no ``n_neighbors``), so the
-    transformer works as a feature step in a :class:`~sklearn.pipeline.Pipeline`.
+    ``transform(X_new)`` gives each row its affinities to the training
+    points, by one rule applied row by row (so the result of a row never
+    depends on the other rows passed with it):
+
+    - a row equal to a training row (same values; for
+      ``kernel="precomputed"``, the same kernel row) gets that row of
+      ``affinity_matrix_`` -- the mean of those rows if several training
+      rows are equal;
+    - any other row is extended out of sample: ``k(x, x_j) d_j`` over the
+      training points ``j`` (its ``n_neighbors`` nearest ones when set),
+      normalised to sum to 1.
+
+    So ``fit(X).transform(X)`` equals ``fit_transform(X)`` for every
+    parameter combination, and a :class:`~sklearn.pipeline.Pipeline` sees the
+    same features at fit and predict time on the same rows. (Without
+    ``zero_diagonal`` and ``n_neighbors`` both rules agree on training rows
+    to ``tol``; with them the extension of a training point would count its
+    own diagonal, or a different neighbourhood, hence the first rule.)
 
     Read more in the :ref:`User Guide <similarity>`.
 
@@ -250,6 +364,7 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         precomputed = self.kernel == "precomputed"
         tags.input_tags.pairwise = precomputed
         tags.input_tags.sparse = precomputed
+        tags.input_tags.positive_only = precomputed
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -328,7 +443,13 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], accept_sparse="csr" if precomputed else False
         )
+        if self.zero_diagonal and X.shape[0] == 1:
+            raise ValueError(
+                "zero_diagonal=True needs at least 2 samples: with n_samples=1 the "
+                "kernel is the single zero entry, which has no doubly stochastic scaling."
+            )
         if precomputed:
+            _check_non_negative(X)
             if X.shape[0] != X.shape[1]:
                 raise ValueError(
                     f"kernel='precomputed' needs a square kernel matrix X, got shape {X.shape}."
@@ -369,6 +490,7 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         )
         if not precomputed:
             self._X_fit = X
+        self._row_index = _RowIndex(X, kernel_rows=precomputed)
         self.gamma_ = gamma
         self.affinity_matrix_ = res.matrix
         self.scaling_ = res.row_scaling
@@ -393,9 +515,14 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         P : ndarray of shape (n_samples, n_samples) or sparse matrix
-            ``affinity_matrix_``: symmetric, every row and column summing to 1.
+            ``affinity_matrix_``: symmetric, every row and column summing to 1
+            (the rows of duplicate samples averaged, as :meth:`transform`
+            gives them).
         """
-        return self.fit(X, y).affinity_matrix_
+        self.fit(X, y)
+        if self._row_index.maybe_duplicates:  # their rows are averaged, as transform does
+            return self.transform(X)
+        return self.affinity_matrix_
 
     # ----------------------------------------------------------- transform
 
@@ -412,6 +539,8 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         A : ndarray of shape (n_new, n_train) or sparse matrix
+            The training row of ``affinity_matrix_`` for a row equal to a
+            training row, otherwise
             ``A_ij = k(x_i, x_j) d_j / sum_l k(x_i, x_l) d_l``; CSR when
             ``n_neighbors`` is set or ``X`` is sparse. A row with no positive
             kernel value to any training point in the support is all zero
@@ -426,19 +555,56 @@ class SinkhornAffinity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             reset=False,
             accept_sparse="csr" if precomputed else False,
         )
+        n_train = self.scaling_.shape[0]
+        if precomputed and X.shape[1] != n_train:  # pragma: no cover - validate_data checks it
+            raise ValueError(f"X must have {n_train} columns, got {X.shape[1]}.")
+        if precomputed:
+            _check_non_negative(X)
+        found = self._row_index.lookup(X, None if precomputed else self._X_fit)
+        m = X.shape[0]
+        if not found:
+            return self._extend(X)
+        matched = np.zeros(m, dtype=bool)
+        matched[[i for i, _ in found]] = True
+        rest = np.flatnonzero(~matched)
+        A_rest = self._extend(X[rest]) if rest.size else None
+        P = self.affinity_matrix_
+
+        def training_row(cand):
+            row = P[cand[0]] if cand.size == 1 else P[cand].mean(axis=0)
+            return sparse.csr_matrix(row) if sparse.issparse(P) else np.asarray(row)
+
+        if sparse.issparse(A_rest) or (A_rest is None and self._sparse_output(X)):
+            blocks = [training_row(cand) for _, cand in found]
+            blocks = [sparse.csr_matrix(b, dtype=np.float64) for b in blocks]
+            if A_rest is not None:
+                blocks.append(sparse.csr_matrix(A_rest, dtype=np.float64))
+            stacked = sparse.vstack(blocks, format="csr")
+            pos = np.empty(m, dtype=np.int64)
+            pos[[i for i, _ in found]] = np.arange(len(found))
+            pos[rest] = len(found) + np.arange(rest.size)
+            out = stacked[pos]
+            out.sort_indices()
+            return out.astype(X.dtype)
+        out = np.empty((m, n_train), dtype=np.float64)
+        if A_rest is not None:
+            out[rest] = A_rest
+        for i, cand in found:
+            row = training_row(cand)
+            out[i] = row.toarray().ravel() if sparse.issparse(row) else row
+        return out.astype(X.dtype, copy=False)
+
+    def _sparse_output(self, X):
+        return self.n_neighbors is not None or sparse.issparse(X)
+
+    def _extend(self, X):
+        """The out-of-sample rule for rows that are not training rows."""
+        precomputed = self.kernel == "precomputed"
         d = self.scaling_
         n_train = d.shape[0]
         if precomputed:
-            if X.shape[1] != n_train:  # pragma: no cover - validate_data checks it
-                raise ValueError(f"X must have {n_train} columns, got {X.shape[1]}.")
             if sparse.issparse(X):
-                if X.data.size and X.data.min() < 0:
-                    raise ValueError(
-                        f"X must be non-negative, got a minimum entry of {X.data.min()!r}."
-                    )
                 return self._normalize_sparse_rows(X.tocsr(), X.dtype)
-            if (X < 0).any():
-                raise ValueError(f"X must be non-negative, got a minimum entry of {X.min()!r}.")
             return self._normalize_dense_rows(np.array(X, dtype=np.float64), X.dtype)
         if self.n_neighbors is not None:
             dist, ind = self._nn.kneighbors(X)

@@ -19,7 +19,9 @@ from .conftest import make_da
 
 def test_masked_labels_kinds():
     assert masked_labels(np.array([0, -1, 2])).tolist() == [False, True, False]
-    assert masked_labels(np.array([0.0, np.nan, -1.0, 1.5])).tolist() == [False, True, True, False]
+    # float labels: NaN is the mask when present (then -1.0 is a class or a value)
+    assert masked_labels(np.array([0.0, np.nan, -1.0, 1.5])).tolist() == [False, True, False, False]
+    assert masked_labels(np.array([0.0, -1.0, 1.0])).tolist() == [False, True, False]
     assert masked_labels(np.array(["a", "-1", "b"], dtype=object)).tolist() == [False, True, False]
     assert masked_labels(np.array(["a", None, -1], dtype=object)).tolist() == [False, True, True]
 
@@ -116,7 +118,7 @@ def test_no_source_rows_error(est):
 def test_no_labelled_source_rows_error(est):
     X, _y, sd, _ys, _yt = make_da()
     with pytest.raises(ValueError, match="no labelled source rows"):
-        est.fit(X, -np.ones(len(X), dtype=int), sample_domain=sd)
+        est.fit(X, np.full(len(X), np.nan), sample_domain=sd)
     with pytest.raises(ValueError, match="requires y"):
         est.fit(X, None, sample_domain=sd)
 
@@ -153,10 +155,11 @@ def test_bad_input_errors(est):
 
 def test_partially_labelled_source_rows():
     X, y, sd, _ys, _yt = make_da()
-    y2 = y.copy()
-    y2[0] = -1
+    y2 = y.astype(float)
+    y2[0] = np.nan  # NaN: an unlabelled source row (with sample_domain, -1 is a class)
     # the classifier trains on the labelled source rows only
-    DomainAdaptationClassifier(transport=EMDTransport()).fit(X, y2, sample_domain=sd)
+    clf = DomainAdaptationClassifier(transport=EMDTransport()).fit(X, y2, sample_domain=sd)
+    assert clf.classes_.tolist() == [0.0, 1.0]
     # label propagation needs every source label
     with pytest.raises(ValueError, match="unlabelled"):
         OTLabelPropagation().fit(X, y2, sample_domain=sd)

@@ -293,7 +293,8 @@ def test_parameter_errors(da_data):
     with pytest.raises(ValueError, match="labels of the source rows"):
         ClassRegularizedTransport().fit(X, sample_domain=sd)
     yp = y.copy()
-    yp[0] = -1
+    yp = yp.astype(float)
+    yp[0] = np.nan  # with sample_domain, -1 is a class; NaN is "no label"
     with pytest.raises(ValueError, match="unlabelled"):
         ClassRegularizedTransport().fit(X, yp, sample_domain=sd)
 
@@ -304,7 +305,9 @@ def test_label_errors(da_data):
     with pytest.raises(ValueError, match="labels of the 30 fitted source rows"):
         est.transform_labels(ys[:-1])
     with pytest.raises(ValueError, match="unlabelled"):
-        est.inverse_transform_labels(-np.ones(len(yt), dtype=int))
+        est.inverse_transform_labels(np.full(len(yt), np.nan))
+    # -1 is an ordinary label here (the rows are the fitted rows, all labelled)
+    assert est.transform_labels(np.where(ys == 0, -1, 1)).shape == (len(yt), 2)
     with pytest.raises(ValueError, match="1-D"):
         est.transform_labels(ys[:, None])
     proba = est.inverse_transform_labels(yt)

@@ -17,6 +17,7 @@ from skot.da import (
     SinkhornTransport,
     UnbalancedSinkhornTransport,
 )
+from skot.ot import sinkhorn_lpl1_mm
 
 from .._reference import da as ref
 from .conftest import make_da
@@ -51,8 +52,14 @@ def _aggregate(P, rows, cols):
         SinkhornTransport(0.5, **TIGHT),
         SinkhornTransport(0.5, method="log", **TIGHT),
         UnbalancedSinkhornTransport(1.0, 0.5, **TIGHT),
+        # the class-regularised transports (lpl1: the target masses enter its
+        # penalty as row counts, issue #11 defect 7; l1l2: scale-free already)
+        ClassRegularizedTransport(0.5, 1.0, max_inner_iter=20000, tol=1e-13),
+        ClassRegularizedTransport(
+            0.5, 1.0, penalty="l1l2", max_iter=5, max_inner_iter=20000, tol=1e-13
+        ),
     ],
-    ids=["emd", "sinkhorn", "sinkhorn-log", "unbalanced"],
+    ids=["emd", "sinkhorn", "sinkhorn-log", "unbalanced", "lpl1", "l1l2"],
 )
 def test_integer_weights_equal_repeated_rows(est):
     X, y, sd, w = _weighted_problem()
@@ -143,8 +150,16 @@ def test_weights_equal_pot_with_explicit_masses():
     cr = ClassRegularizedTransport(1.0, 0.5, tol=1e-13, max_inner_iter=20000).fit(
         X, y, sample_weight=w, sample_domain=sd
     )
+    # lpl1 counts a target row of weight w_j as w_j rows of the unit mass
+    # 1 / sum(w_target) (issue #11): POT's algorithm is the function layer's
+    # default (no unit mass), and the transporter equals it given the unit
     P = ot.da.sinkhorn_lpl1_mm(a, ys, b, M, 1.0, 0.5, numInnerItermax=20000, stopInnerThr=1e-13)
-    np.testing.assert_allclose(cr.coupling_, P, atol=1e-9)
+    kw = {"max_inner_iter": 20000, "tol": 1e-13}
+    np.testing.assert_allclose(sinkhorn_lpl1_mm(a, ys, b, M, 1.0, 0.5, **kw).plan, P, atol=1e-9)
+    unit = 1.0 / w[t].sum()
+    P_unit = sinkhorn_lpl1_mm(a, ys, b, M, 1.0, 0.5, target_unit_mass=unit, **kw).plan
+    np.testing.assert_allclose(cr.coupling_, P_unit, atol=1e-12)
+    assert np.abs(P_unit - P).max() > 1e-6
     # the weighted barycentric map of the fitted rows
     np.testing.assert_allclose(
         sk.transform(X[s], sample_domain=1), ref.barycentric_map(sk.coupling_, X[t]), atol=1e-10

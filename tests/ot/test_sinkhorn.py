@@ -285,3 +285,129 @@ def test_verbose_is_an_int(capsys):
     sinkhorn(None, None, M, 0.5, method="sns", verbose=2)
     out = capsys.readouterr().out
     assert "sinkhorn[log]" in out and "sinkhorn[sns]" in out
+
+
+# ------------------------------------------------------- issue 13, part 0
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("scale", [1e-12, 1e12])
+def test_tol_relative_for_tiny_and_huge_masses(method, scale):
+    # defect: with masses summing to 1e-12, converged=True after one iteration
+    # with a 19% relative marginal error
+    a, b, M = _problem(30, 40, 21)
+    ref = sinkhorn(a, b, M, 0.05, method=method, tol=1e-9)
+    res = sinkhorn(scale * a, scale * b, M, 0.05, method=method, tol=1e-9)
+    assert res.converged
+    assert res.marginal_error <= 1e-9 * scale
+    assert res.n_iter > 1
+    np.testing.assert_allclose(res.plan / scale, ref.plan, atol=1e-8 * ref.plan.max())
+
+
+@pytest.mark.parametrize("method", ["log", "scaling", "translation_invariant"])
+def test_unbalanced_tol_relative_for_tiny_masses(method):
+    # the unbalanced tol (change of the potentials / reg) has no mass unit:
+    # masses of 1e-12 still converge to the fixed point of the naive iteration
+    a, b, M = _problem(10, 12, 22)
+    a, b = 1e-12 * a, 3e-12 * b
+    P_ref = sinkhorn_unbalanced_naive(a, b, M, 0.1, 0.5, 5000)
+    res = sinkhorn_unbalanced(
+        a, b, M, 0.1, 0.5, method=method, reg_type="entropy", tol=1e-14, max_iter=100_000
+    )
+    assert res.converged and res.n_iter > 1
+    np.testing.assert_allclose(res.plan, P_ref, rtol=0, atol=1e-10 * P_ref.max())
+
+
+def test_epsilon_scaling_budget_ending_mid_schedule():
+    # defect: plan.sum() == 1.3e-18 and marginal error 2 when the budget ends
+    # inside the schedule; the plan of the last completed stage is returned
+    rng = np.random.default_rng(0)
+    M = cost_matrix(rng.random((30, 2)), rng.random((40, 2)))
+    with pytest.warns(ConvergenceWarning, match="epsilon scaling stopped") as rec:
+        res = sinkhorn(None, None, M, 1e-3, epsilon_scaling=0.5, max_iter=30)
+    assert rec[0].filename == __file__
+    assert not res.converged
+    assert res.plan.sum() == pytest.approx(1.0, rel=1e-2)
+    assert res.marginal_error < 0.05
+    # the potentials describe the returned plan at the stage's reg, whose
+    # value the warning names
+    stage_reg = float(str(rec[0].message).split("reg=")[1].split(")")[0].split(";")[0])
+    P = np.exp((res.f[:, None] + res.g[None, :] - M) / stage_reg)
+    np.testing.assert_allclose(P, res.plan, rtol=1e-6, atol=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = sinkhorn(None, None, M, 1e-3, max_iter=30)
+    assert res.marginal_error <= plain.marginal_error
+    # a schedule that completes is unaffected
+    full = sinkhorn(None, None, M, 1e-2, epsilon_scaling=0.5, max_iter=5000)
+    assert full.converged and full.marginal_error < 1e-9
+
+
+@pytest.mark.parametrize("method", ["log", "scaling", "translation_invariant"])
+def test_unbalanced_reg_m_inf_is_the_balanced_limit(method):
+    # defect: reg_m=float("inf") was refused
+    a, b, M = _problem(20, 15, 23)
+    bal = sinkhorn(a, b, M, 0.1, tol=1e-12)
+    res = sinkhorn_unbalanced(a, b, M, 0.1, float("inf"), method=method, tol=1e-13)
+    np.testing.assert_allclose(res.plan, bal.plan, atol=1e-10)
+    semi = sinkhorn_unbalanced(a, 2 * b, M, 0.1, (np.inf, 1.0), method=method, tol=1e-13)
+    np.testing.assert_allclose(semi.plan.sum(axis=1), a, atol=1e-10)
+    with pytest.raises(ValueError, match="same total mass"):
+        sinkhorn_unbalanced(a, 2 * b, M, 0.1, np.inf, method=method)
+    with pytest.raises(ValueError, match="reg_m"):
+        sinkhorn_unbalanced(a, b, M, 0.1, -1.0)
+    with pytest.raises(ValueError, match="reg_m"):
+        sinkhorn_unbalanced(a, b, M, 0.1, (1.0, np.nan))
+
+
+def test_translation_invariant_unbalanced_needs_far_fewer_iterations():
+    # reg_m >> reg: plain unbalanced Sinkhorn contracts by reg_m / (reg_m + reg)
+    ot = pytest.importorskip("ot")
+    a, b, M = _problem(30, 25, 24)
+    b = 1.3 * b
+    reg, reg_m = 1e-2, 10.0
+    ti = sinkhorn_unbalanced(a, b, M, reg, reg_m, tol=1e-10, max_iter=100_000)
+    assert ti.method == "translation_invariant"  # the default here
+    log = sinkhorn_unbalanced(a, b, M, reg, reg_m, method="log", tol=1e-10, max_iter=100_000)
+    assert ti.converged and log.converged
+    assert ti.n_iter * 10 < log.n_iter
+    P_ref = ot.sinkhorn_unbalanced(a, b, M, reg, reg_m, stopThr=1e-15, numItermax=200_000)
+    np.testing.assert_allclose(ti.plan, P_ref, atol=1e-9)
+    np.testing.assert_allclose(ti.plan, log.plan, atol=1e-9)
+    # potentials in cost units reproduce the plan
+    P = np.exp((ti.f[:, None] + ti.g[None, :] - M) / reg)
+    np.testing.assert_allclose(P, ti.plan, rtol=1e-10)
+    # small reg_m / reg: "auto" keeps the plain iteration
+    assert sinkhorn_unbalanced(a, b, M, 0.5, 0.5).method == "log"
+    # the parallel path (half-iterations driven from Python) is the same iteration
+    from skot.utils._numba import parallel_policy
+
+    with parallel_policy("always"):
+        par = sinkhorn_unbalanced(a, b, M, reg, reg_m, tol=1e-10, max_iter=100_000, n_jobs=2)
+    assert abs(par.n_iter - ti.n_iter) <= 2
+    np.testing.assert_allclose(par.plan, ti.plan, atol=1e-12)
+
+
+def _conv_warnings(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda M: sinkhorn(None, None, M, 1e-3, max_iter=2),
+        lambda M: sinkhorn2(None, None, M, 1e-3, max_iter=2),
+        lambda M: sinkhorn(None, None, M, 1e-3, method="scaling", max_iter=2),
+        lambda M: sinkhorn_newton_sparse(None, None, M, 1e-3, max_iter=2),
+        lambda M: sinkhorn_unbalanced(None, None, M, 1e-3, 1.0, max_iter=2),
+        lambda M: sinkhorn_unbalanced2(None, None, M, 1e-3, 1.0, method="log", max_iter=2),
+    ],
+)
+def test_convergence_warnings_point_at_the_caller(call):
+    M = np.random.default_rng(0).random((8, 9))
+    caught = _conv_warnings(lambda: call(M))
+    assert len(caught) == 1
+    assert caught[0].filename == __file__

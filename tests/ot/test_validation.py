@@ -96,8 +96,7 @@ def test_bad_emd_options():
 def test_sparse_inputs_refused():
     from scipy import sparse
 
-    with pytest.raises(TypeError, match="sparse"):
-        emd(a, a, sparse.csr_matrix(M))
+    # (emd takes a sparse cost: only the listed arcs exist; tests/ot/test_emd*.py)
     with pytest.raises(TypeError, match="sparse"):
         cost_matrix(sparse.csr_matrix(M))
 
@@ -122,3 +121,47 @@ def test_cost_matrix_errors():
         cost_scale(M, "log")
     with pytest.raises(ValueError, match="NaN"):
         cost_scale(np.array([[np.nan]]), "max")
+
+
+# ------------------------------------------------------- issue 13, part 0
+_COMPLEX_CALLS = [
+    lambda M, a: sinkhorn(a, a, M, 0.1),
+    lambda M, a: sinkhorn_newton_sparse(a, a, M, 0.1),
+    lambda M, a: sinkhorn_unbalanced(a, a, M, 0.1, 1.0),
+    lambda M, a: cost_scale(M),
+]
+
+
+@pytest.mark.parametrize("call", _COMPLEX_CALLS)
+def test_complex_cost_is_refused(call):
+    # defect: the imaginary part was silently dropped
+    with pytest.raises(TypeError, match="M must hold real numbers.*complex"):
+        call(M + 1j, a)
+
+
+def test_complex_masses_and_sparse_solver_refused():
+    from skot.ot._sparse import sparsity_constrained_ot
+
+    with pytest.raises(TypeError, match="a must hold real masses"):
+        sinkhorn(a + 0j, a, M, 0.1)
+    with pytest.raises(TypeError, match="complex"):
+        sparsity_constrained_ot(a, a, M + 1j, 0.1, 2)
+
+
+@pytest.mark.parametrize("call", _COMPLEX_CALLS)
+def test_sparse_cost_gets_a_clear_message(call):
+    # defect: "must be an array-like" for a scipy.sparse cost
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match=r"M must be a dense .*sparse matrix.*toarray"):
+        call(sparse.csr_matrix(M), a)
+
+
+def test_cost_scale_of_negative_costs():
+    # defect: cost_scale(-M) returned 1.0
+    C = np.array([[0.0, 2.0], [4.0, 1.0]])
+    assert cost_scale(-C) == 4.0
+    assert cost_scale(-C, "median") == 1.5
+    assert cost_scale(C) == 4.0
+    assert cost_scale(C - 10.0) == 10.0
+    assert cost_scale(np.zeros((2, 2))) == 1.0
