@@ -135,7 +135,8 @@ def perplexity_search(D, exclude_diag, target, tol, max_iter, newton, start, P, 
     n = D.shape[0]
     for i in prange(n):
         d = D[i].astype(np.float64)
-        skip = i if exclude_diag else -1
+        # (the prange index is unsigned: mixing it with -1 would give a float)
+        skip = np.int64(i) if exclude_diag else np.int64(-1)
         if newton:
             b, it, conv = _newton_row(d, skip, target, tol, max_iter, P[i], start)
         else:

@@ -13,6 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from skot.similarity import EntropicAffinity, calibrate_perplexity
 from skot.similarity._perplexity import TSNE_TOLERANCE
+from skot.utils._numba import parallel_policy
 
 
 def _sq(X):
@@ -95,6 +96,11 @@ def test_knn_and_float32_and_n_jobs(X):
     np.testing.assert_allclose(_entropy(P), np.log(10.0), atol=1e-9)
     P32, _ = calibrate_perplexity(G.astype(np.float32), 10.0, n_jobs=2)
     np.testing.assert_allclose(P32.toarray(), P.toarray(), atol=1e-6)
+    with parallel_policy("always"):  # the parallel twin gives the same bits
+        Pp, _ = calibrate_perplexity(G, 10.0, n_jobs=2)
+        Pd, _ = calibrate_perplexity(_sq(X), 10.0, n_jobs=2)
+    np.testing.assert_array_equal(Pp.toarray(), P.toarray())
+    np.testing.assert_array_equal(Pd, calibrate_perplexity(_sq(X), 10.0)[0])
     G_before = G.copy()
     calibrate_perplexity(G, 10.0)
     assert (G != G_before).nnz == 0  # the caller's matrix is untouched
@@ -201,6 +207,10 @@ def test_symmetric_entropic_affinity_properties():
     active = res.gamma > 1e-6 * np.median(res.gamma)
     np.testing.assert_allclose(H[active], np.log(15.0) + 1, atol=1e-8)  # tight constraints
     assert (H >= np.log(15.0) + 1 - 1e-9).all()
+    with parallel_policy("always"):
+        np.testing.assert_allclose(
+            symmetric_entropic_affinity(C, 15.0, n_jobs=2).matrix, P, rtol=0, atol=1e-12
+        )
     # invariant to the scale of the costs
     res2 = symmetric_entropic_affinity(C * 1e4, 15.0)
     np.testing.assert_allclose(res2.matrix, P, atol=1e-8)
