@@ -160,8 +160,7 @@ class KMMReweight(_BaseWeighter):
 
     Parameters
     ----------
-    kernel : {"rbf", "linear", "poly", "sigmoid", "laplacian", "cosine"}, \
-            default="rbf"
+    kernel : {"rbf", "linear", "poly", "sigmoid", "laplacian", "cosine"}, default="rbf"
         Kernel (:func:`sklearn.metrics.pairwise.pairwise_kernels`).
     gamma : float, "scale" or None, default=None
         Kernel coefficient; ``None`` is scikit-learn's default

@@ -360,8 +360,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, _DomainTransfor
     ----------
     n_components : int, default=None
         Embedding dimension; ``None`` means ``min(n_samples, n_features)``.
-    kernel : {"rbf", "linear", "poly", "sigmoid", "laplacian", "cosine"}, \
-            default="rbf"
+    kernel : {"rbf", "linear", "poly", "sigmoid", "laplacian", "cosine"}, default="rbf"
         Kernel (:func:`sklearn.metrics.pairwise.pairwise_kernels`).
     gamma : float, default=None
         Kernel coefficient (``None``: scikit-learn's default, ``1 /

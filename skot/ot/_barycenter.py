@@ -255,8 +255,7 @@ def barycenter(
     weights : array-like of shape (n_histograms,) or None, default=None
         Weight of each histogram (normalised to sum to one); ``None`` means
         uniform.
-    method : {"sinkhorn", "sinkhorn_log", "debiased", "debiased_log"}, \
-            default="sinkhorn"
+    method : {"sinkhorn", "sinkhorn_log", "debiased", "debiased_log"}, default="sinkhorn"
         ``"sinkhorn"``: scaling iterations on the stored kernel
         ``exp(-M / reg)`` (matrix products, fastest; fails with a clear
         error when the kernel underflows at small ``reg``).
