@@ -2,7 +2,7 @@
 
 from ._bottom_up import BottomUpClustering
 from ._clarans import fastclarans
-from ._dendrogram import leaves_list, optimal_leaf_ordering
+from ._dendrogram import leaves_list
 from ._kmedoids import (
     KMedoids,
     KMedoidsResult,
@@ -14,7 +14,7 @@ from ._kmedoids import (
     lab,
     pam,
 )
-from ._linkage import linkage
+from ._linkage import linkage, optimal_leaf_ordering
 from ._msc import DynMSCResult, dynmsc, fastermsc, fastmsc
 
 __all__ = [

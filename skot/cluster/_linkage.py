@@ -16,7 +16,7 @@ from ..utils._numba import n_chunks, numba_threads, use_parallel
 from ..utils._validation import SYMMETRY_RTOL, check_memory, scan_matrix
 from ._metrics import computed_by_pdist, pdist_name
 
-__all__ = ["linkage"]
+__all__ = ["linkage", "optimal_leaf_ordering"]
 
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
 _CODES = {m: i for i, m in enumerate(METHODS)}
@@ -441,7 +441,7 @@ def linkage(X, method="average", metric="euclidean", optimal_ordering=False, *, 
         )
     Z = _linkage(X, method, metric, n_jobs)
     if optimal_ordering:
-        from ._dendrogram import _optimal_ordering, _square_distances
+        from ._dendrogram import _optimal_ordering
 
         Z = _optimal_ordering(Z, _square_distances(X, metric, Z.shape[0] + 1))
     return Z
@@ -456,3 +456,123 @@ def _looks_like_distances(X):
         return False
     scan = scan_matrix(X)
     return bool(scan.zero_diagonal and scan.symmetric and scan.min >= 0)
+
+
+@validate_params(
+    {"Z": ["array-like"], "y": ["array-like"], "metric": [str, callable]},
+    prefer_skip_nested_validation=True,
+)
+def optimal_leaf_ordering(Z, y, metric="euclidean"):
+    """Reorder the children of every merge so that adjacent leaves are close.
+
+    Among the ``2 ** (n - 1)`` leaf orders of the dendrogram of ``Z`` (each
+    merge may put either child on the left), finds the one that minimises
+    the sum of the distances between adjacent leaves (Bar-Joseph et al.), and
+    returns ``Z`` with the two children of each row in that order. The tree,
+    its heights and its flat clusters do not change. A drop-in for
+    :func:`scipy.cluster.hierarchy.optimal_leaf_ordering`.
+
+    Read more in the :ref:`User Guide <hierarchy>`.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples - 1, 4)
+        A linkage matrix (scipy's format), e.g. from :func:`linkage`.
+    y : array-like of shape (n_samples * (n_samples - 1) / 2,), \
+            (n_samples, n_features) or (n_samples, n_samples)
+        The condensed distances between the leaves; or feature rows, whose
+        distances ``metric`` computes; or a square distance matrix with
+        ``metric="precomputed"``.
+    metric : str or callable, default="euclidean"
+        The distance of :func:`scipy.spatial.distance.pdist` for feature
+        rows, or ``"precomputed"``. Ignored for a condensed vector.
+
+    Returns
+    -------
+    Z_ordered : ndarray of shape (n_samples - 1, 4)
+        ``Z`` with the children of some rows swapped: its dendrogram draws
+        the leaves in the optimal order.
+
+    See Also
+    --------
+    linkage : With ``optimal_ordering=True``, returns the ordered tree.
+    scipy.cluster.hierarchy.optimal_leaf_ordering : The reference.
+
+    Notes
+    -----
+    O(n^3) time in the worst case (O(n^2 log n) on balanced trees) and
+    O(n^2) memory: three n x n work arrays. The costs are summed in float64
+    (scipy sums them in float32, so two orders whose costs agree to about
+    1e-7 may be told apart differently); exact ties go to the order found
+    first.
+
+    References
+    ----------
+    .. [1] Z. Bar-Joseph, D. K. Gifford, T. S. Jaakkola. "Fast optimal leaf
+       ordering for hierarchical clustering." Bioinformatics 17 (2001).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skot.cluster import linkage
+    >>> from skot.cluster import leaves_list, optimal_leaf_ordering
+    >>> X = np.array([[0.0], [10.0], [1.0], [11.0], [5.0]])
+    >>> Z = linkage(X, "average")
+    >>> Zo = optimal_leaf_ordering(Z, X)
+    >>> Zo[:, :2]
+    array([[2., 0.],
+           [3., 1.],
+           [4., 5.],
+           [6., 7.]])
+    >>> X[leaves_list(Zo), 0]  # adjacent leaves close: 1 + 5 + 4 + 1
+    array([11., 10.,  5.,  1.,  0.])
+    """
+    from ._dendrogram import _check_linkage_matrix, _optimal_ordering
+
+    Z = _check_linkage_matrix(Z)
+    D = _square_distances(y, metric, Z.shape[0] + 1)
+    return _optimal_ordering(Z, D)
+
+
+def _square_distances(y, metric, n):
+    """Square float64 distances of the ``n`` leaves from the forms ``y`` may take."""
+    from scipy.spatial.distance import squareform
+
+    from ._metrics import pdist_name
+
+    metric = pdist_name(metric)
+    y = _float_array(y, "y")
+    if y.ndim == 1:
+        if y.shape[0] != n * (n - 1) // 2:
+            raise ValueError(
+                f"y must hold the n (n - 1) / 2 = {n * (n - 1) // 2} distances of the {n} "
+                f"leaves of Z, got length {y.shape[0]}."
+            )
+        d = _prepare_condensed(y)[0]
+    elif y.ndim == 2:
+        if y.shape[0] != n:
+            raise ValueError(
+                f"y must have a row for each of the {n} leaves of Z, got {y.shape[0]}."
+            )
+        if metric == "precomputed":
+            d = _prepare_square(y)[0]
+        else:
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or infinity.")
+            y = np.ascontiguousarray(y, dtype=np.float64)
+            if metric == "euclidean":  # squares of extreme magnitudes: scale exactly
+                e = _safe_exponent(float(np.abs(y).max()))
+                if e:
+                    y = np.ldexp(y, -e)
+            d = _features_condensed(y, metric, None)
+    else:
+        raise ValueError(f"y must be a condensed vector or a 2-D array, got {y.ndim} dimensions.")
+    check_memory(
+        32 * n * n,
+        f"the optimal leaf ordering of {n} leaves (four {n} x {n} work arrays)",
+    )
+    D = squareform(np.asarray(d, dtype=np.float64), checks=False)
+    amax = float(D.max()) if n > 1 else 0.0
+    if amax > 0 and not 2.0**-256 <= amax <= 2.0**256:
+        D = np.ldexp(D, -int(np.frexp(amax)[1]))  # sums of n distances stay finite
+    return D

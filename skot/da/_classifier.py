@@ -142,9 +142,7 @@ class _TransportThenEstimate(BaseEstimator):
     """Shared fit/predict of DomainAdaptationClassifier and DomainAdaptationRegressor."""
 
     _regression = False
-
-    def _check_targets(self, ys, y, sample_domain):
-        raise NotImplementedError
+    # subclasses define _check_targets(ys, y, derived)
 
     def _fit_transport_then_estimator(self, X, y, sample_weight, sample_domain):
         name = type(self).__name__

@@ -59,13 +59,13 @@ def _spd_power(C, power):
 
 
 class _DomainTransformer(TransformerMixin, BaseEstimator):
-    """Transformers whose fit and transform route ``sample_domain``."""
+    """Transformers whose fit and transform route ``sample_domain``.
+
+    Subclasses define ``_fit(X, y, sample_domain)`` and ``_map(X, source)``.
+    """
 
     __metadata_request__fit = _DOMAIN_REQUEST
     __metadata_request__transform = _DOMAIN_REQUEST
-
-    def _map(self, X, source):  # pragma: no cover - abstract
-        raise NotImplementedError
 
     def _mapped(self, X, sd):
         X64 = np.asarray(X, dtype=np.float64)

@@ -8,7 +8,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist, squareform
 from sklearn.metrics import adjusted_rand_score
 
-from skot.cluster._dendrogram import leaves_list, optimal_leaf_ordering
+from skot.cluster import leaves_list, optimal_leaf_ordering
 from skot.cluster._linkage import linkage
 
 pytestmark = pytest.mark.kernel
