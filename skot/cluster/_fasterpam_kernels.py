@@ -123,6 +123,33 @@ def find_best_swap(DT, j, w, removal_loss, near_i, near_d, seco_d, ploss):
 
 
 @jit(inline="always")
+def point_after_swap(b, doj, ni, nd, si, sd):
+    """Nearest and second-nearest medoid of a point after medoid slot ``b`` moved to
+    a point at distance ``doj``: returns ``(ni, nd, si, sd, rescan)``; ``rescan``:
+    the second nearest must be searched again among the other medoids (the caller
+    scans, starting from ``(b, doj)``, with its own distance source)."""
+    rescan = False
+    if ni == b:
+        if doj < sd:
+            nd = doj
+        else:
+            ni = si
+            nd = sd
+            rescan = True
+    elif doj < nd:
+        si = ni
+        sd = nd
+        ni = b
+        nd = doj
+    elif doj < sd:
+        si = b
+        sd = doj
+    elif si == b:
+        rescan = True
+    return ni, nd, si, sd, rescan
+
+
+@jit(inline="always")
 def do_swap(DT, med, w, near_i, near_d, seco_i, seco_d, removal_loss, b, j):
     """Replace medoid ``med[b]`` by point ``j``; update the state; return the loss.
 
@@ -150,24 +177,7 @@ def do_swap(DT, med, w, near_i, near_d, seco_i, seco_d, removal_loss, b, j):
             nd = 0.0
         else:
             doj = np.float64(row[o])
-            rescan = False
-            if ni == b:
-                if doj < sd:
-                    nd = doj
-                else:
-                    ni = si
-                    nd = sd
-                    rescan = True
-            elif doj < nd:
-                si = ni
-                sd = nd
-                ni = b
-                nd = doj
-            elif doj < sd:
-                si = b
-                sd = doj
-            elif si == b:
-                rescan = True
+            ni, nd, si, sd, rescan = point_after_swap(b, doj, ni, nd, si, sd)
             if rescan:
                 si = b
                 sd = doj

@@ -25,7 +25,7 @@ from numba import prange
 
 from ..utils._numba import jit, twin
 from ..utils._pairwise_kernels import _dist
-from ._fasterpam_kernels import find_best_swap
+from ._fasterpam_kernels import find_best_swap, point_after_swap
 
 NO_MEDOID = -1
 
@@ -108,24 +108,7 @@ def free_swap(row, DM, med, w, near_i, near_d, seco_i, seco_d, removal_loss, b, 
             nd = 0.0
         else:
             doj = np.float64(row[o])
-            rescan = False
-            if ni == b:
-                if doj < sd:
-                    nd = doj
-                else:
-                    ni = si
-                    nd = sd
-                    rescan = True
-            elif doj < nd:
-                si = ni
-                sd = nd
-                ni = b
-                nd = doj
-            elif doj < sd:
-                si = b
-                sd = doj
-            elif si == b:
-                rescan = True
+            ni, nd, si, sd, rescan = point_after_swap(b, doj, ni, nd, si, sd)
             if rescan:
                 si = b
                 sd = doj

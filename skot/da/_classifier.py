@@ -144,6 +144,17 @@ class _TransportThenEstimate(BaseEstimator):
     _regression = False
     # subclasses define _check_targets(ys, y, derived)
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "transport": [HasMethods(["fit", "transform"]), None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, estimator=None, transport=None, *, verbose=0):
+        self.estimator = estimator
+        self.transport = transport
+        self.verbose = verbose
+
     def _fit_transport_then_estimator(self, X, y, sample_weight, sample_domain):
         name = type(self).__name__
         if y is None:
@@ -284,17 +295,6 @@ class DomainAdaptationClassifier(ClassifierMixin, _TransportThenEstimate):
     __metadata_request__predict_log_proba = _PREDICT_REQUESTS
     __metadata_request__decision_function = _PREDICT_REQUESTS
     __metadata_request__score = _PREDICT_REQUESTS
-
-    _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
-        "transport": [HasMethods(["fit", "transform"]), None],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(self, estimator=None, transport=None, *, verbose=0):
-        self.estimator = estimator
-        self.transport = transport
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, sample_weight=None, sample_domain=None):

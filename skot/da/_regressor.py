@@ -2,7 +2,6 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import _PREDICT_REQUESTS, _TransportThenEstimate, labelled_score
@@ -85,17 +84,6 @@ class DomainAdaptationRegressor(RegressorMixin, _TransportThenEstimate):
     __metadata_request__score = _PREDICT_REQUESTS
 
     _regression = True
-
-    _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
-        "transport": [HasMethods(["fit", "transform"]), None],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(self, estimator=None, transport=None, *, verbose=0):
-        self.estimator = estimator
-        self.transport = transport
-        self.verbose = verbose
 
     def _default_estimator(self):
         return _default_regressor()
